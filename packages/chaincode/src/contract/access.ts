@@ -1,0 +1,238 @@
+import { decideRecordAccess, DENY_REASONS, isGrantActive, roleMayAssert } from '@medledger/core';
+import type {
+  AccessBasis,
+  AuditedRecord,
+  AuditOutcome,
+  AuthorizeAccessInput,
+  AuthorizeCohortInput,
+  ConsentAction,
+  PatientRecord,
+  Purpose,
+  RecordDecision,
+  RecordMetadata,
+  StudyRecord,
+} from '@medledger/core';
+import { recordFacts } from './records.js';
+import {
+  audit,
+  callerPatientId,
+  findPatient,
+  findRecord,
+  findStudy,
+  listConsents,
+  listEmergencyGrants,
+  listPatientRecords,
+} from './store.js';
+import type { Tx } from './tx.js';
+
+/** What the custodian needs to release one permitted record: its identity, version and hashes. */
+export interface PermittedRecord {
+  readonly recordId: string;
+  readonly resourceType: string;
+  readonly version: number;
+  readonly custodian: string;
+  readonly ciphertextSha256: string;
+  readonly plaintextHmac: string;
+  readonly basis: AccessBasis;
+}
+
+/**
+ * The answer to the caller. It never says whether records were withheld or whether the patient exists (principle 7):
+ * a refusal and an empty result look the same. Only a purpose the caller's role may not assert is reported, since
+ * that says nothing about the data.
+ */
+export interface AuthorizeAccessResult {
+  readonly auditEventId: string;
+  readonly txId: string;
+  readonly purposeAccepted: boolean;
+  readonly records: readonly PermittedRecord[];
+}
+
+interface PatientDecision {
+  readonly permitted: PermittedRecord[];
+  readonly decisions: Array<{ record: RecordMetadata; decision: RecordDecision }>;
+}
+
+async function decidePatient(
+  tx: Tx,
+  patient: PatientRecord | undefined,
+  candidates: RecordMetadata[],
+  context: { purpose: Purpose; action: ConsentAction; study?: StudyRecord | undefined },
+): Promise<PatientDecision> {
+  if (!patient) return { permitted: [], decisions: [] };
+  const selfPatient = await callerPatientId(tx);
+  const { uid, mspId } = tx.caller;
+  const grant = (await listEmergencyGrants(tx, patient.id)).find(
+    (candidate) =>
+      candidate.clinician.uid === uid && candidate.clinician.mspId === mspId && isGrantActive(candidate, tx.timeMs),
+  );
+  const input = {
+    requester: tx.requester(selfPatient),
+    callerPatientId: selfPatient,
+    patient,
+    purpose: context.purpose,
+    action: context.action,
+    time: tx.timeMs,
+    consents: await listConsents(tx, patient.id),
+    ...(grant ? { emergencyGrant: grant } : {}),
+    ...(context.study ? { study: context.study } : {}),
+  };
+  const decisions = candidates
+    .filter((record) => record.status === 'active' && record.patientId === patient.id)
+    .map((record) => ({ record, decision: decideRecordAccess(input, recordFacts(record)) }));
+  const permitted = decisions.flatMap(({ record, decision }) =>
+    decision.permit
+      ? [
+          {
+            recordId: record.id,
+            resourceType: record.resourceType,
+            version: record.version,
+            custodian: record.custodian,
+            ciphertextSha256: record.ciphertextSha256,
+            plaintextHmac: record.plaintextHmac,
+            basis: decision.basis,
+          },
+        ]
+      : [],
+  );
+  return { permitted, decisions };
+}
+
+function outcomeOf(result: PatientDecision, purposeAccepted: boolean): { outcome: AuditOutcome; outcomeDesc?: string } {
+  const denied = result.decisions.filter(({ decision }) => !decision.permit);
+  if (!purposeAccepted) return { outcome: '8', outcomeDesc: DENY_REASONS.purposeNotAllowed };
+  if (denied.length === 0) return { outcome: '0' };
+  const firstDenied = denied[0]?.decision;
+  const reason = firstDenied && !firstDenied.permit ? firstDenied.reason : DENY_REASONS.defaultDeny;
+  return result.permitted.length > 0
+    ? { outcome: '4', outcomeDesc: `${denied.length} record(s) withheld: ${reason}` }
+    : { outcome: '8', outcomeDesc: reason };
+}
+
+function auditedRecords(result: PatientDecision): AuditedRecord[] {
+  return result.decisions
+    .filter(({ decision }) => decision.permit)
+    .map(({ record }) => ({
+      reference: `${record.resourceType}/${record.id}/_history/${record.version}`,
+      securityLabels: record.securityLabels,
+    }));
+}
+
+function decidingConsents(result: PatientDecision): string[] {
+  return [...new Set(result.decisions.flatMap(({ decision }) => decision.consents))].sort();
+}
+
+function grantUsed(result: PatientDecision): string | undefined {
+  for (const { decision } of result.decisions)
+    if (decision.permit && decision.grantId !== undefined) return decision.grantId;
+  return undefined;
+}
+
+async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<RecordMetadata[]> {
+  if (input.recordIds.length === 0) return listPatientRecords(tx, input.patientId, input.resourceTypes);
+  const records: RecordMetadata[] = [];
+  for (const id of input.recordIds) {
+    const record = await findRecord(tx, id);
+    if (record && (input.resourceTypes.length === 0 || input.resourceTypes.includes(record.resourceType))) {
+      records.push(record);
+    }
+  }
+  return records;
+}
+
+/**
+ * The read gate. Decides every candidate record inside the contract from the caller's certificate and the patient's
+ * consents, and always records an audit event, permitted or not. A refusal is a normal result, not an error, so that
+ * the denial is committed with the transaction.
+ */
+export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Promise<AuthorizeAccessResult> {
+  const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
+  const patient = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
+  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
+  const candidates = patient ? await loadCandidates(tx, input) : [];
+  const result = await decidePatient(tx, patient, candidates, {
+    purpose: input.purpose,
+    action: 'access',
+    ...(study ? { study } : {}),
+  });
+  const outcome = outcomeOf(result, purposeAccepted);
+  const grantId = grantUsed(result);
+  const event = await audit(tx, {
+    kind: outcome.outcome === '8' ? 'access-denied' : input.interaction === 'search' ? 'search' : 'read',
+    patientId: input.patientId,
+    ...outcome,
+    purpose: input.purpose,
+    requestId: input.requestId,
+    records: auditedRecords(result),
+    withheld: result.decisions.length - result.permitted.length,
+    consents: decidingConsents(result),
+    grantId,
+    studyId: input.studyId,
+    orgs: [...(patient ? [patient.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
+  });
+  tx.emit('AccessAuthorized', {
+    auditEventId: event.id,
+    patientId: input.patientId,
+    outcome: outcome.outcome,
+    emergency: grantId !== undefined,
+  });
+  return { auditEventId: event.id, txId: tx.txId, purposeAccepted, records: result.permitted };
+}
+
+export interface CohortMember {
+  readonly patientId: string;
+  readonly auditEventId: string;
+  readonly records: readonly PermittedRecord[];
+}
+
+export interface AuthorizeCohortResult {
+  readonly txId: string;
+  readonly purposeAccepted: boolean;
+  /** Only patients with at least one permitted record. */
+  readonly members: readonly CohortMember[];
+}
+
+/**
+ * Consent-gated cohort extraction for research (under an approved study) and public-health aggregates. Decides each
+ * patient's records with action `use` and writes one audit event per patient, so each patient sees the use.
+ */
+export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Promise<AuthorizeCohortResult> {
+  const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
+  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
+  const types = input.resourceTypes.length > 0 ? input.resourceTypes : (study?.resourceTypes ?? []);
+  const members: CohortMember[] = [];
+  for (const patientId of input.patientIds) {
+    const member = await authorizeCohortMember(tx, input, patientId, { purposeAccepted, types, study });
+    if (member.records.length > 0) members.push(member);
+  }
+  tx.emit('CohortAuthorized', { purpose: input.purpose, studyId: input.studyId ?? null, members: members.length });
+  return { txId: tx.txId, purposeAccepted, members };
+}
+
+async function authorizeCohortMember(
+  tx: Tx,
+  input: AuthorizeCohortInput,
+  patientId: string,
+  scope: { purposeAccepted: boolean; types: readonly string[]; study: StudyRecord | undefined },
+): Promise<CohortMember> {
+  const patient = scope.purposeAccepted ? await findPatient(tx, patientId) : undefined;
+  const candidates = patient ? await listPatientRecords(tx, patientId, scope.types) : [];
+  const result = await decidePatient(tx, patient, candidates, {
+    purpose: input.purpose,
+    action: 'use',
+    study: scope.study,
+  });
+  const event = await audit(tx, {
+    kind: input.purpose === 'HRESCH' ? 'research-use' : 'public-health-use',
+    patientId,
+    ...outcomeOf(result, scope.purposeAccepted),
+    purpose: input.purpose,
+    requestId: input.requestId,
+    records: auditedRecords(result),
+    withheld: result.decisions.length - result.permitted.length,
+    consents: decidingConsents(result),
+    studyId: input.studyId,
+    orgs: [...(patient ? [patient.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
+  });
+  return { patientId, auditEventId: event.id, records: result.permitted };
+}

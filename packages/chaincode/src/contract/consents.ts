@@ -1,0 +1,98 @@
+import { DomainError, expectString, onlyKnownKeys, parseFhirConsent, parseJsonObject, PATTERNS } from '@medledger/core';
+import type { ConsentInput, ConsentRecord, PatientRecord } from '@medledger/core';
+import { audit, KEYS, listConsents, requireCallerPatient, saveConsent } from './store.js';
+import type { Tx } from './tx.js';
+
+/**
+ * Creates or versions a consent. Only the patient themself, from their certificate, for their own id: the consent's
+ * `patient` must be the caller. Every version stays on the ledger.
+ */
+export async function putConsent(tx: Tx, fhirConsent: unknown): Promise<ConsentRecord> {
+  const input = parseFhirConsent(fhirConsent);
+  const patient = await requireCallerPatient(tx);
+  if (input.patientId !== patient.id) {
+    throw new DomainError('ACCESS_DENIED', 'a consent may be recorded only by the patient it is about');
+  }
+  return storeConsentVersion(tx, patient, input);
+}
+
+/** Writes the next version of a consent (or its first) with the audit event and chaincode event it needs. */
+export async function storeConsentVersion(tx: Tx, patient: PatientRecord, input: ConsentInput): Promise<ConsentRecord> {
+  const id = input.id ?? tx.newId('c');
+  const previous = await tx.get<ConsentRecord>(tx.key(KEYS.consent, patient.id, id));
+  const record: ConsentRecord = {
+    id,
+    version: previous ? previous.version + 1 : 1,
+    patientId: patient.id,
+    status: input.status,
+    policyRule: input.policyRule,
+    dateTime: tx.time,
+    performer: `Patient/${patient.id}`,
+    organization: patient.homeOrg,
+    provision: input.provision,
+    txId: tx.txId,
+  };
+  await saveConsent(tx, record);
+  await audit(tx, {
+    kind: previous ? 'consent-update' : 'consent-create',
+    patientId: patient.id,
+    outcome: '0',
+    ...(previous && previous.status !== record.status
+      ? { outcomeDesc: `status ${previous.status}→${record.status}` }
+      : {}),
+    records: [{ reference: `Consent/${id}/_history/${record.version}`, securityLabels: [] }],
+    orgs: [patient.homeOrg, ...consentActorOrgs(record)],
+  });
+  tx.emit('ConsentChanged', { patientId: patient.id, consentId: id, version: record.version, status: record.status });
+  return record;
+}
+
+/** Organisations a consent names, so that their privacy officers see grants and revocations that concern them. */
+function consentActorOrgs(record: ConsentRecord): string[] {
+  const orgs = new Set<string>();
+  const visit = (provision: ConsentRecord['provision']): void => {
+    for (const actor of provision.actor) {
+      const match = /^(?:Organization\/([^/]+)|Group\/(.+)-[a-z-]+)$/.exec(actor.reference);
+      const org = match?.[1] ?? match?.[2];
+      if (org !== undefined) orgs.add(org);
+    }
+    provision.provision.forEach(visit);
+  };
+  visit(record.provision);
+  return [...orgs].sort();
+}
+
+export function parseConsentId(text: string): string {
+  const input = parseJsonObject(text, 'RevokeConsent input');
+  onlyKnownKeys(input, ['consentId'], 'RevokeConsent input');
+  return expectString(input.consentId, PATTERNS.fhirId, 'consentId');
+}
+
+/** Revokes a consent: a new version with status inactive. Only the patient, and only an active consent. */
+export async function revokeConsent(tx: Tx, consentId: string): Promise<ConsentRecord> {
+  const patient = await requireCallerPatient(tx);
+  const current = await tx.get<ConsentRecord>(tx.key(KEYS.consent, patient.id, consentId));
+  if (!current) throw new DomainError('NOT_FOUND', 'consent not found');
+  if (current.status !== 'active') throw new DomainError('CONSENT_NOT_ACTIVE', 'only an active consent can be revoked');
+  return storeConsentVersion(tx, patient, {
+    id: current.id,
+    status: 'inactive',
+    policyRule: current.policyRule,
+    patientId: patient.id,
+    provision: current.provision,
+  });
+}
+
+/** The caller's own consents (current versions). */
+export async function getMyConsents(tx: Tx): Promise<ConsentRecord[]> {
+  const patient = await requireCallerPatient(tx);
+  return listConsents(tx, patient.id);
+}
+
+/** Every version of one of the caller's consents, oldest first. */
+export async function getConsentHistory(tx: Tx, consentId: string): Promise<ConsentRecord[]> {
+  const patient = await requireCallerPatient(tx);
+  const versions = await tx.list<ConsentRecord>(KEYS.consentVersion, patient.id, consentId);
+  if (versions.length === 0) throw new DomainError('NOT_FOUND', 'consent not found');
+  return versions.map((entry) => entry.value);
+}

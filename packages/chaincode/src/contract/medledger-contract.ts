@@ -1,0 +1,222 @@
+import {
+  canonicalJson,
+  DomainError,
+  isDomainError,
+  parseAuthorizeAccess,
+  parseAuthorizeCohort,
+  parseBreakGlass,
+  parseJsonObject,
+  parseProposeStudy,
+  parseRegisterPatient,
+  parseRegisterRecord,
+  parseRequestAccess,
+  parseRespondToAccessRequest,
+  parseReviewEmergency,
+  toCodedMessage,
+} from '@medledger/core';
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { authorizeAccess, authorizeCohort } from './access.js';
+import { listAccessRequests, requestAccess, respondToAccessRequest } from './access-requests.js';
+import { getAuditTrail, parseAuditTrailQuery } from './audit-trail.js';
+import { getConsentHistory, getMyConsents, parseConsentId, putConsent, revokeConsent } from './consents.js';
+import {
+  breakGlass,
+  listPendingEmergencyReviews,
+  parseEmergencyPolicy,
+  reviewEmergencyAccess,
+  setEmergencyPolicy,
+} from './emergency.js';
+import { registerPatient, whoAmI } from './patients.js';
+import { eraseRecord, getRecordMetadata, parseEraseRecord, registerRecord } from './records.js';
+import {
+  decideStudy,
+  getStudy,
+  parseDecideStudy,
+  parseSpendBudget,
+  proposeStudy,
+  spendPrivacyBudget,
+} from './studies.js';
+import { Tx } from './tx.js';
+
+/** Error messages cross the peer as text, so they carry the stable code: `[CODE] message`. */
+function toChaincodeError(err: unknown): DomainError {
+  if (isDomainError(err)) {
+    return err.message.startsWith(`[${err.code}]`)
+      ? err
+      : new DomainError(err.code, toCodedMessage(err), { cause: err });
+  }
+  // An unexpected fault: report it without internals (no stack or state in the message).
+  return new DomainError('INTERNAL', '[INTERNAL] unexpected chaincode error', { cause: err });
+}
+
+async function run(ctx: Context, work: (tx: Tx) => Promise<unknown>): Promise<string> {
+  try {
+    return canonicalJson(await work(new Tx(ctx)));
+  } catch (err: unknown) {
+    throw toChaincodeError(err);
+  }
+}
+
+function parseIdArgument(text: string, member: string, what: string): string {
+  const input = parseJsonObject(text, what);
+  const value = input[member];
+  if (typeof value !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(value) || Object.keys(input).length !== 1) {
+    throw new DomainError('INVALID_ARGUMENT', `${what} must be {"${member}": "<id>"}`);
+  }
+  return value;
+}
+
+/**
+ * The Medledger smart contract. Every transaction takes one JSON argument and returns canonical JSON. The caller is
+ * always taken from the certificate (MSP id + `role` and `uid` attributes), never from arguments.
+ */
+@Info({ title: 'Medledger', description: 'Patient-controlled health-record exchange: consents, access, audit' })
+export class MedledgerContract extends Contract {
+  constructor() {
+    super('medledger');
+  }
+
+  override async unknownTransaction(ctx: Context): Promise<void> {
+    const { fcn } = ctx.stub.getFunctionAndParameters();
+    await Promise.resolve();
+    throw new DomainError('INVALID_ARGUMENT', `[INVALID_ARGUMENT] unknown transaction ${fcn.slice(0, 64)}`);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async RegisterPatient(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => registerPatient(tx, parseRegisterPatient(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async WhoAmI(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => whoAmI(tx));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async RegisterRecord(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => registerRecord(tx, parseRegisterRecord(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetRecordMetadata(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => getRecordMetadata(tx, parseIdArgument(input, 'recordId', 'GetRecordMetadata input')));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async EraseRecord(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => eraseRecord(tx, parseEraseRecord(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async PutConsent(ctx: Context, consent: string): Promise<string> {
+    return run(ctx, (tx) => putConsent(tx, parseJsonObject(consent, 'Consent')));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async RevokeConsent(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => revokeConsent(tx, parseConsentId(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetMyConsents(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => getMyConsents(tx));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetConsentHistory(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => getConsentHistory(tx, parseConsentId(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async RequestAccess(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => requestAccess(tx, parseRequestAccess(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async RespondToAccessRequest(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => respondToAccessRequest(tx, parseRespondToAccessRequest(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ListAccessRequests(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => listAccessRequests(tx));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async BreakGlass(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => breakGlass(tx, parseBreakGlass(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async ReviewEmergencyAccess(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => reviewEmergencyAccess(tx, parseReviewEmergency(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ListPendingEmergencyReviews(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => listPendingEmergencyReviews(tx));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async SetEmergencyPolicy(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => setEmergencyPolicy(tx, parseEmergencyPolicy(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async AuthorizeAccess(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => authorizeAccess(tx, parseAuthorizeAccess(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async AuthorizeCohort(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => authorizeCohort(tx, parseAuthorizeCohort(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetAuditTrail(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => getAuditTrail(tx, parseAuditTrailQuery(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async ProposeStudy(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => proposeStudy(tx, parseProposeStudy(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async DecideStudy(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => decideStudy(tx, parseDecideStudy(input)));
+  }
+
+  @Transaction()
+  @Returns('string')
+  async SpendPrivacyBudget(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => spendPrivacyBudget(tx, parseSpendBudget(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetStudy(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => getStudy(tx, parseIdArgument(input, 'studyId', 'GetStudy input')));
+  }
+}

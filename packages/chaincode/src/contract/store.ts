@@ -1,0 +1,167 @@
+import { DomainError } from '@medledger/core';
+import type {
+  AccessRequestRecord,
+  AuditRecord,
+  ConsentRecord,
+  EmergencyGrant,
+  PatientRecord,
+  RecordMetadata,
+  StudyRecord,
+} from '@medledger/core';
+import { sha256Hex } from './tx.js';
+import type { Tx } from './tx.js';
+
+/**
+ * World-state layout. Every key is a composite key whose first attribute spreads writes (patient id, org, record id),
+ * so concurrent transactions of different patients never touch the same key: no global counters.
+ */
+export const KEYS = {
+  patient: 'patient',
+  patientIdentity: 'patient-identity',
+  consent: 'consent',
+  consentVersion: 'consent-version',
+  record: 'record',
+  recordByPatient: 'record-by-patient',
+  emergency: 'emergency',
+  emergencyReview: 'emergency-review',
+  accessRequest: 'access-request',
+  accessRequestByRequester: 'access-request-by-requester',
+  audit: 'audit',
+  auditByOrg: 'audit-by-org',
+  study: 'study',
+  config: 'config',
+} as const;
+
+/** Fixed-width version numbers so that versions sort in key order. */
+export function versionKey(version: number): string {
+  return String(version).padStart(9, '0');
+}
+
+export function identityKey(tx: Tx, mspId: string, uid: string): string {
+  // The uid is an account name; the ledger keeps only its hash.
+  return tx.key(KEYS.patientIdentity, sha256Hex(`${mspId}\n${uid}`));
+}
+
+export async function findPatient(tx: Tx, patientId: string): Promise<PatientRecord | undefined> {
+  return tx.get<PatientRecord>(tx.key(KEYS.patient, patientId));
+}
+
+/** The patient the caller is, when the caller is a registered patient. */
+export async function callerPatientId(tx: Tx): Promise<string | undefined> {
+  if (tx.caller.role !== 'patient') return undefined;
+  const binding = await tx.get<{ patientId: string }>(identityKey(tx, tx.caller.mspId, tx.caller.uid));
+  return binding?.patientId;
+}
+
+/** The caller's own patient id; only patients have one. */
+export async function requireCallerPatient(tx: Tx): Promise<PatientRecord> {
+  const patientId = await callerPatientId(tx);
+  const patient = patientId === undefined ? undefined : await findPatient(tx, patientId);
+  if (!patient) throw new DomainError('ACCESS_DENIED', 'caller is not a registered patient');
+  return patient;
+}
+
+export async function listConsents(tx: Tx, patientId: string): Promise<ConsentRecord[]> {
+  return (await tx.list<ConsentRecord>(KEYS.consent, patientId)).map((entry) => entry.value);
+}
+
+export async function saveConsent(tx: Tx, consent: ConsentRecord): Promise<void> {
+  await tx.put(tx.key(KEYS.consent, consent.patientId, consent.id), consent);
+  await tx.put(tx.key(KEYS.consentVersion, consent.patientId, consent.id, versionKey(consent.version)), consent);
+}
+
+export async function findRecord(tx: Tx, recordId: string): Promise<RecordMetadata | undefined> {
+  return tx.get<RecordMetadata>(tx.key(KEYS.record, recordId));
+}
+
+export async function saveRecord(tx: Tx, record: RecordMetadata): Promise<void> {
+  await tx.put(tx.key(KEYS.record, record.id), record);
+  await tx.put(tx.key(KEYS.recordByPatient, record.patientId, record.resourceType, record.id), { id: record.id });
+}
+
+/** The patient's records of the given types (all types when empty), in key order. */
+export async function listPatientRecords(
+  tx: Tx,
+  patientId: string,
+  resourceTypes: readonly string[],
+): Promise<RecordMetadata[]> {
+  const refs: Array<{ value: { id: string } }> = [];
+  if (resourceTypes.length === 0) refs.push(...(await tx.list<{ id: string }>(KEYS.recordByPatient, patientId)));
+  for (const type of resourceTypes)
+    refs.push(...(await tx.list<{ id: string }>(KEYS.recordByPatient, patientId, type)));
+  const records: RecordMetadata[] = [];
+  for (const ref of refs) {
+    const record = await findRecord(tx, ref.value.id);
+    if (record) records.push(record);
+  }
+  return records;
+}
+
+export async function listEmergencyGrants(tx: Tx, patientId: string): Promise<EmergencyGrant[]> {
+  return (await tx.list<EmergencyGrant>(KEYS.emergency, patientId)).map((entry) => entry.value);
+}
+
+export async function findAccessRequest(
+  tx: Tx,
+  patientId: string,
+  requestId: string,
+): Promise<AccessRequestRecord | undefined> {
+  return tx.get<AccessRequestRecord>(tx.key(KEYS.accessRequest, patientId, requestId));
+}
+
+export async function findStudy(tx: Tx, studyId: string): Promise<StudyRecord | undefined> {
+  return tx.get<StudyRecord>(tx.key(KEYS.study, studyId));
+}
+
+/**
+ * Appends an audit event to the patient's timeline and to the index of every organisation involved. The key starts
+ * with the patient (or org) and the transaction time, so timelines read in order without a global sequence.
+ */
+export async function appendAudit(tx: Tx, event: AuditRecord): Promise<void> {
+  await tx.put(tx.key(KEYS.audit, event.patientId, event.recorded, event.id), event);
+  for (const org of event.orgs) {
+    await tx.put(tx.key(KEYS.auditByOrg, org, event.recorded, event.id), {
+      patientId: event.patientId,
+      recorded: event.recorded,
+      id: event.id,
+    });
+  }
+}
+
+export async function findAudit(
+  tx: Tx,
+  patientId: string,
+  recorded: string,
+  id: string,
+): Promise<AuditRecord | undefined> {
+  return tx.get<AuditRecord>(tx.key(KEYS.audit, patientId, recorded, id));
+}
+
+type AuditFields = Omit<
+  AuditRecord,
+  'id' | 'recorded' | 'txId' | 'agent' | 'orgs' | 'records' | 'withheld' | 'consents'
+> &
+  Partial<Pick<AuditRecord, 'records' | 'withheld' | 'consents'>> & { readonly orgs?: readonly string[] };
+
+async function agentReference(tx: Tx): Promise<string> {
+  const selfPatient = await callerPatientId(tx);
+  return selfPatient === undefined ? `Practitioner/${tx.caller.uid}` : `Patient/${selfPatient}`;
+}
+
+/** Builds and appends an audit event for this transaction, with the caller as the agent. */
+export async function audit(tx: Tx, fields: AuditFields): Promise<AuditRecord> {
+  const { mspId, role, uid } = tx.caller;
+  const event: AuditRecord = {
+    records: [],
+    withheld: 0,
+    consents: [],
+    ...fields,
+    id: tx.newId('ae'),
+    recorded: tx.time,
+    txId: tx.txId,
+    agent: { mspId, role, uid, reference: await agentReference(tx) },
+    orgs: [...new Set([mspId, ...(fields.orgs ?? [])])].sort(),
+  };
+  await appendAudit(tx, event);
+  return event;
+}

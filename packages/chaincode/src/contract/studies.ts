@@ -1,0 +1,128 @@
+import {
+  DomainError,
+  expectPositiveNumber,
+  expectOneOf,
+  expectString,
+  MAX_STUDY_EPSILON,
+  onlyKnownKeys,
+  parseJsonObject,
+  PATTERNS,
+  toMicroEpsilon,
+} from '@medledger/core';
+import type { ProposeStudyInput, StudyRecord } from '@medledger/core';
+import { findStudy, KEYS } from './store.js';
+import type { Tx } from './tx.js';
+
+/** A researcher proposes a study: purpose, the data it needs, a hash of its protocol and an epsilon budget. */
+export async function proposeStudy(tx: Tx, input: ProposeStudyInput): Promise<StudyRecord> {
+  if (tx.caller.role !== 'researcher') throw new DomainError('ACCESS_DENIED', 'only researchers may propose studies');
+  const study: StudyRecord = {
+    id: tx.newId('st'),
+    proposer: tx.caller,
+    purpose: input.purpose,
+    resourceTypes: input.resourceTypes,
+    protocolHash: input.protocolHash,
+    epsilonBudgetMicro: toMicroEpsilon(input.epsilonBudget),
+    epsilonSpentMicro: 0,
+    status: 'proposed',
+    periodEnd: input.periodEnd,
+    createdAt: tx.time,
+    txId: tx.txId,
+  };
+  await tx.put(tx.key(KEYS.study, study.id), study);
+  tx.emit('StudyProposed', { studyId: study.id, mspId: tx.caller.mspId });
+  return study;
+}
+
+export function parseDecideStudy(text: string): { studyId: string; decision: 'approve' | 'reject' } {
+  const input = parseJsonObject(text, 'DecideStudy input');
+  onlyKnownKeys(input, ['studyId', 'decision'], 'DecideStudy input');
+  return {
+    studyId: expectString(input.studyId, PATTERNS.fhirId, 'studyId'),
+    decision: expectOneOf(input.decision, ['approve', 'reject'] as const, 'decision'),
+  };
+}
+
+/** An ethics board member who is not the proposer approves or rejects a proposed study. */
+export async function decideStudy(
+  tx: Tx,
+  input: { studyId: string; decision: 'approve' | 'reject' },
+): Promise<StudyRecord> {
+  const { role, mspId, uid } = tx.caller;
+  if (role !== 'ethics') throw new DomainError('ACCESS_DENIED', 'only the ethics role may decide studies');
+  const study = await findStudy(tx, input.studyId);
+  if (!study) throw new DomainError('NOT_FOUND', 'study not found');
+  if (study.proposer.mspId === mspId && study.proposer.uid === uid) {
+    throw new DomainError('ACCESS_DENIED', 'the proposer may not decide their own study');
+  }
+  if (study.status !== 'proposed') throw new DomainError('CONFLICT', `study is already ${study.status}`);
+  const decided: StudyRecord = {
+    ...study,
+    status: input.decision === 'approve' ? 'approved' : 'rejected',
+    decidedBy: `Practitioner/${uid}`,
+    decidedAt: tx.time,
+  };
+  await tx.put(tx.key(KEYS.study, study.id), decided);
+  tx.emit('StudyDecided', { studyId: study.id, status: decided.status });
+  return decided;
+}
+
+export function parseSpendBudget(text: string): { studyId: string; epsilon: number; queryHash: string } {
+  const input = parseJsonObject(text, 'SpendPrivacyBudget input');
+  onlyKnownKeys(input, ['studyId', 'epsilon', 'queryHash'], 'SpendPrivacyBudget input');
+  return {
+    studyId: expectString(input.studyId, PATTERNS.fhirId, 'studyId'),
+    epsilon: expectPositiveNumber(input.epsilon, 'epsilon', MAX_STUDY_EPSILON),
+    queryHash: expectString(input.queryHash, PATTERNS.sha256Hex, 'queryHash'),
+  };
+}
+
+export interface BudgetReceipt {
+  readonly studyId: string;
+  readonly spentMicro: number;
+  readonly remainingMicro: number;
+  readonly queryHash: string;
+  readonly txId: string;
+}
+
+/**
+ * Spends part of an approved study's epsilon budget, atomically: the read of the balance is in the read set, so two
+ * concurrent spends cannot both pass (the second fails MVCC validation). Overspending is refused.
+ */
+export async function spendPrivacyBudget(
+  tx: Tx,
+  input: { studyId: string; epsilon: number; queryHash: string },
+): Promise<BudgetReceipt> {
+  const { role, mspId } = tx.caller;
+  const study = await findStudy(tx, input.studyId);
+  if (role !== 'researcher' || !study || study.proposer.mspId !== mspId)
+    throw new DomainError('NOT_FOUND', 'study not found');
+  if (study.status !== 'approved') throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved');
+  const spend = toMicroEpsilon(input.epsilon);
+  const remaining = study.epsilonBudgetMicro - study.epsilonSpentMicro;
+  if (spend > remaining) {
+    throw new DomainError(
+      'BUDGET_EXHAUSTED',
+      `privacy budget exhausted: ${remaining} micro-epsilon left, ${spend} asked`,
+    );
+  }
+  await tx.put(tx.key(KEYS.study, study.id), { ...study, epsilonSpentMicro: study.epsilonSpentMicro + spend });
+  tx.emit('PrivacyBudgetSpent', { studyId: study.id, spentMicro: spend, queryHash: input.queryHash });
+  return {
+    studyId: study.id,
+    spentMicro: spend,
+    remainingMicro: remaining - spend,
+    queryHash: input.queryHash,
+    txId: tx.txId,
+  };
+}
+
+/** A study's state: for its organisation's researchers and for the ethics role. */
+export async function getStudy(tx: Tx, studyId: string): Promise<StudyRecord> {
+  const study = await findStudy(tx, studyId);
+  const { role, mspId } = tx.caller;
+  if (!study || !(role === 'ethics' || (role === 'researcher' && study.proposer.mspId === mspId))) {
+    throw new DomainError('NOT_FOUND', 'study not found');
+  }
+  return study;
+}

@@ -1,0 +1,9 @@
+import { MedledgerContract } from './contract/medledger-contract.js';
+
+export { MedledgerContract };
+export type { AuthorizeAccessResult, AuthorizeCohortResult, CohortMember, PermittedRecord } from './contract/access.js';
+export type { ErasureReceipt } from './contract/records.js';
+export type { BudgetReceipt } from './contract/studies.js';
+
+/** The contracts fabric-chaincode-node serves from this package. */
+export const contracts = [MedledgerContract];

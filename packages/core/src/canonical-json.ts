@@ -1,0 +1,37 @@
+import { DomainError } from './errors.js';
+
+/**
+ * Deterministic JSON: object keys sorted by code unit, no whitespace, `undefined` members omitted (as JSON.stringify
+ * does). Every endorsing peer must produce byte-identical writes, and JSON.stringify keeps insertion order.
+ * @throws DomainError INVALID_ARGUMENT for values JSON cannot represent faithfully (NaN, Infinity, bigint, functions).
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value);
+}
+
+function encode(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new DomainError('INVALID_ARGUMENT', 'non-finite number in ledger data');
+      return JSON.stringify(value);
+    case 'object':
+      return Array.isArray(value) ? `[${value.map((item) => encode(item ?? null)).join(',')}]` : encodeObject(value);
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
+  }
+  throw new DomainError('INVALID_ARGUMENT', `cannot encode ${typeof value} as ledger JSON`);
+}
+
+function encodeObject(value: object): string {
+  const entries = Object.entries(value)
+    .filter(([, member]) => member !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${encode(member)}`).join(',')}}`;
+}

@@ -1,0 +1,46 @@
+import { invalid, PATTERNS } from './validate.js';
+
+/** An instant range in epoch milliseconds; a missing bound is open. */
+export interface InstantRange {
+  readonly start?: number;
+  readonly end?: number;
+}
+
+/**
+ * The instants a FHIR date or dateTime covers, from the start of its precision to the end of it: "2025-12-31" covers
+ * the whole day (UTC), "2025" the whole year. Times without a zone are not valid FHIR and are rejected by the pattern.
+ * @throws DomainError INVALID_ARGUMENT when `value` is not a FHIR date or dateTime
+ */
+export function fhirInstantRange(value: string, what: string): { start: number; end: number } {
+  if (!PATTERNS.fhirDateTime.test(value)) throw invalid(`${what} is not a FHIR date or dateTime`);
+  if (value.length > 10) {
+    const instant = Date.parse(value);
+    if (Number.isNaN(instant)) throw invalid(`${what} is not a valid instant`);
+    return { start: instant, end: instant };
+  }
+  const [year = 0, month, day] = value.split('-').map(Number);
+  const start = Date.UTC(year, (month ?? 1) - 1, day ?? 1);
+  const endExclusive =
+    day !== undefined
+      ? Date.UTC(year, (month ?? 1) - 1, day + 1)
+      : month !== undefined
+        ? Date.UTC(year, month, 1)
+        : Date.UTC(year + 1, 0, 1);
+  if (day !== undefined && new Date(start).getUTCDate() !== day) throw invalid(`${what} is not a calendar date`);
+  return { start, end: endExclusive - 1 };
+}
+
+/** Whether `instant` lies in [start, end] of a FHIR Period whose bounds are FHIR dates or dateTimes. */
+export function periodContains(period: { start?: string; end?: string } | undefined, instant: number): boolean {
+  if (!period) return true;
+  if (period.start !== undefined && instant < fhirInstantRange(period.start, 'period.start').start) return false;
+  if (period.end !== undefined && instant > fhirInstantRange(period.end, 'period.end').end) return false;
+  return true;
+}
+
+/** Parses a transaction time (always a full ISO instant) to epoch milliseconds. */
+export function instantOf(iso: string): number {
+  const value = Date.parse(iso);
+  if (Number.isNaN(value)) throw invalid('time is not an ISO instant');
+  return value;
+}

@@ -16,7 +16,12 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
       complexity: ['error', 12],
       'no-restricted-syntax': [
@@ -36,7 +41,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', '@medledger/*', 'fabric-*'], message: 'core is pure and depends on nothing.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', '@medledger/*', 'fabric-*'],
+              message: 'core is pure and depends on nothing.',
+            },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',
@@ -45,7 +57,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core takes time as an argument.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'core takes time as an argument.',
+        },
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
       ],
     },
@@ -57,7 +72,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@medledger/*/src/*', '@medledger/ledger', '@medledger/server', '@medledger/vault'], message: 'chaincode may import only core and the Fabric contract packages.' }] },
+        {
+          patterns: [
+            {
+              group: ['@medledger/*/src/*', '@medledger/ledger', '@medledger/server', '@medledger/vault'],
+              message: 'chaincode may import only core and the Fabric contract packages.',
+            },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',
@@ -66,7 +88,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use the transaction timestamp.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Use the transaction timestamp.',
+        },
         { selector: "CallExpression[callee.name='randomUUID']", message: 'Derive ids from the tx id.' },
         { selector: "CallExpression[callee.property.name='randomBytes']", message: 'Derive ids from the tx id.' },
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
@@ -77,6 +102,7 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/explicit-function-return-type': 'off',
       // node:test's describe/it return promises that the runner itself awaits.
       '@typescript-eslint/no-floating-promises': 'off',
       complexity: 'off',
@@ -85,6 +111,10 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/explicit-function-return-type': 'off' },
   },
 );

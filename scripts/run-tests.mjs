@@ -30,6 +30,7 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
+  // fabric-contract-api logs every transaction at info level; keep test output readable.
+  { cwd: root, stdio: 'inherit', env: { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR', ...process.env } },
 );
 process.exit(result.status ?? 1);

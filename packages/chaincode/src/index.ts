@@ -7,3 +7,4 @@ export type { BudgetReceipt } from './contract/studies.js';
 
 /** The contracts fabric-chaincode-node serves from this package. */
 export const contracts = [MedledgerContract];
+export * from './simulation/index.js';

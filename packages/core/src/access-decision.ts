@@ -3,6 +3,7 @@ import type { ConsentAction, Purpose, Role } from './codes.js';
 import { combineConsents } from './consent-evaluation.js';
 import type { RecordFacts, Requester } from './consent-evaluation.js';
 import type { ConsentRecord } from './consent-model.js';
+import { fhirInstantRange } from './fhir-time.js';
 import type { EmergencyGrant, PatientRecord, StudyRecord } from './ledger-records.js';
 
 /** Why access was permitted. */
@@ -73,7 +74,10 @@ export function isGrantActive(grant: EmergencyGrant | undefined, time: number): 
 
 /** Whether a study may be used at `time`: approved, and not past its end. */
 export function isStudyActive(study: StudyRecord | undefined, time: number): study is StudyRecord {
-  return study?.status === 'approved' && (study.periodEnd === undefined || time <= Date.parse(study.periodEnd));
+  return (
+    study?.status === 'approved' &&
+    (study.periodEnd === undefined || time <= fhirInstantRange(study.periodEnd, 'study periodEnd').end)
+  );
 }
 
 /**
@@ -103,16 +107,21 @@ export function decideRecordAccess(input: AccessInput, record: RecordFacts): Rec
   }
 }
 
-function consentVerdict(input: AccessInput, record: RecordFacts): ReturnType<typeof combineConsents> {
+/** `purpose` may be a specialisation the request runs under (a study's CLINTRCH), matched as FHIR-CONVENTIONS says. */
+function consentVerdict(
+  input: AccessInput,
+  record: RecordFacts,
+  purpose: string = input.purpose,
+): ReturnType<typeof combineConsents> {
   return combineConsents(
     input.consents,
-    { requester: input.requester, action: input.action, purpose: input.purpose, time: input.time },
+    { requester: input.requester, action: input.action, purpose, time: input.time },
     record,
   );
 }
 
-function consentOnly(input: AccessInput, record: RecordFacts): RecordDecision {
-  const verdict = consentVerdict(input, record);
+function consentOnly(input: AccessInput, record: RecordFacts, purpose: string = input.purpose): RecordDecision {
+  const verdict = consentVerdict(input, record, purpose);
   if (verdict.decision === 'permit') return permit('consent', verdict.deciding);
   return verdict.decision === 'deny'
     ? deny(DENY_REASONS.deniedByConsent, verdict.deciding)
@@ -146,7 +155,8 @@ function decideResearch(input: AccessInput, record: RecordFacts): RecordDecision
     return deny(DENY_REASONS.studyNotApproved);
   }
   if (!study.resourceTypes.includes(record.resourceType)) return deny(DENY_REASONS.outsideStudyScope);
-  return consentOnly(input, record);
+  // Consents are matched against the study's own purpose (e.g. CLINTRCH); a consent for HRESCH covers it.
+  return consentOnly(input, record, study.purpose);
 }
 
 /** Public health sees aggregates over everyone who has not objected, and never single records. */

@@ -19,7 +19,8 @@ function encode(value: unknown): string {
       if (!Number.isFinite(value)) throw new DomainError('INVALID_ARGUMENT', 'non-finite number in ledger data');
       return JSON.stringify(value);
     case 'object':
-      return Array.isArray(value) ? `[${value.map((item) => encode(item ?? null)).join(',')}]` : encodeObject(value);
+      if (Array.isArray(value)) return `[${Array.from(value, (item: unknown) => encode(item ?? null)).join(',')}]`;
+      return encodeObject(value);
     case 'bigint':
     case 'function':
     case 'symbol':
@@ -30,6 +31,10 @@ function encode(value: unknown): string {
 }
 
 function encodeObject(value: object): string {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new DomainError('INVALID_ARGUMENT', 'only plain objects can be encoded as ledger JSON');
+  }
   const entries = Object.entries(value)
     .filter(([, member]) => member !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -97,7 +97,13 @@ function dataPeriodMatches(provision: Provision, record: RecordFacts): boolean {
   // Unknown clinical date: a permit cannot vouch for it, a deny must still cover it (fail closed).
   if (record.clinicalDate === undefined) return provision.type === 'deny';
   const { start, end } = fhirInstantRange(record.clinicalDate, 'record clinical date');
-  return periodContains(provision.dataPeriod, start) && periodContains(provision.dataPeriod, end);
+  const period = provision.dataPeriod;
+  const periodStart = period.start === undefined ? -Infinity : fhirInstantRange(period.start, 'dataPeriod.start').start;
+  const periodEnd = period.end === undefined ? Infinity : fhirInstantRange(period.end, 'dataPeriod.end').end;
+  // A permit must contain the record's whole date range; a deny covers any overlap (fail closed).
+  return provision.type === 'permit'
+    ? periodStart <= start && end <= periodEnd
+    : periodStart <= end && start <= periodEnd;
 }
 
 function dataMatches(provision: Provision, record: RecordFacts): boolean {

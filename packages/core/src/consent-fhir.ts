@@ -35,14 +35,12 @@ import {
   PATTERNS,
   uniqueSorted,
 } from './validate.js';
-import type { JsonObject } from './validate.js';
 
 const CONSENT_KEYS = [
   'resourceType',
   'id',
   'meta',
-  'extension',
-  'modifierExtension',
+  'sourceReference',
   'status',
   'scope',
   'category',
@@ -55,8 +53,6 @@ const CONSENT_KEYS = [
   'provision',
 ];
 const PROVISION_KEYS = [
-  'extension',
-  'modifierExtension',
   'type',
   'period',
   'actor',
@@ -69,9 +65,14 @@ const PROVISION_KEYS = [
   'data',
   'provision',
 ];
-const CODING_KEYS = ['system', 'code', 'display', 'version', 'userSelected', 'extension'];
-const CONCEPT_KEYS = ['coding', 'text', 'extension'];
-const REFERENCE_KEYS = ['reference', 'display', 'type', 'extension'];
+const CODING_KEYS = ['system', 'code', 'version', 'userSelected'];
+const CONCEPT_KEYS = ['coding'];
+const REFERENCE_KEYS = ['reference', 'type'];
+/**
+ * Free-text and extension members. Transaction arguments are kept in every block, so a consent carrying them would put
+ * whatever they hold on the ledger forever: the API layer strips them (and keeps extensions off-chain) before submitting.
+ */
+const FREE_TEXT_KEYS = ['display', 'text', 'note', 'extension', 'contained', 'sourceAttachment'];
 
 /** Actor references Medledger can match: the identities a caller's certificate gives, and care-team style groupings. */
 const ACTOR_REFERENCE =
@@ -87,16 +88,27 @@ const DATA_REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/;
 export function parseFhirConsent(resource: unknown): ConsentInput {
   const consent = expectObject(resource, 'Consent');
   if (consent.resourceType !== 'Consent') throw invalid('resourceType must be Consent');
-  rejectModifierExtension(consent, 'Consent');
+  scanMembers(consent, 'Consent', 0);
   onlyKnownKeys(consent, CONSENT_KEYS, 'Consent');
   const id = optionalString(consent.id, PATTERNS.fhirId, 'Consent.id');
+  if (consent.meta !== undefined) parseMeta(consent.meta);
   const status = expectOneOf(consent.status, CONSENT_STATUSES, 'Consent.status');
   requireCoding(consent.scope, SYSTEMS.consentScope, 'patient-privacy', 'Consent.scope');
-  const categories = expectArray(consent.category, 'Consent.category', 10);
-  if (!categories.some((category) => conceptHas(category, SYSTEMS.loinc, CONSENT_CATEGORY_LOINC, 'Consent.category'))) {
+  const categories = expectArray(consent.category, 'Consent.category', 10).map((category, i) =>
+    conceptCodings(category, `Consent.category[${i}]`),
+  );
+  if (
+    !categories.some((codings) => codings.some((c) => c.system === SYSTEMS.loinc && c.code === CONSENT_CATEGORY_LOINC))
+  ) {
     throw invalid(`Consent.category must include LOINC ${CONSENT_CATEGORY_LOINC}`);
   }
   const patientId = parsePatientReference(consent.patient);
+  // Filled by the contract from the transaction (time, caller, home organisation); validated, then not used.
+  optionalString(consent.dateTime, PATTERNS.fhirDateTime, 'Consent.dateTime');
+  parseReferences(consent.performer, /^(Patient|RelatedPerson)\/[A-Za-z0-9\-.]{1,64}$/, 'Consent.performer');
+  parseReferences(consent.organization, /^Organization\/[A-Za-z0-9\-.]{1,64}$/, 'Consent.organization');
+  if (consent.sourceReference !== undefined)
+    parseReferences([consent.sourceReference], DATA_REFERENCE, 'Consent.sourceReference');
   if (consent.policy !== undefined) parsePolicy(consent.policy);
   const policyRule = expectOneOf(
     singleCode(consent.policyRule, SYSTEMS.actCode, 'Consent.policyRule'),
@@ -123,15 +135,51 @@ function parsePolicy(value: unknown): void {
   }
 }
 
-function rejectModifierExtension(element: JsonObject, where: string): void {
-  if (element.modifierExtension !== undefined) {
-    throw new DomainError('UNPROCESSABLE', `${where}.modifierExtension is not understood by Medledger`);
+/**
+ * Walks the whole resource first: any modifierExtension changes the meaning of its element, so the consent cannot be
+ * enforced (422); free text and extensions are refused anywhere (400).
+ */
+function scanMembers(value: unknown, where: string, depth: number): void {
+  if (depth > 12) throw invalid(`${where} is nested too deeply`);
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      scanMembers(item, `${where}[${i}]`, depth + 1);
+    });
+    return;
   }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, member] of Object.entries(value)) {
+    if (key === 'modifierExtension') {
+      throw new DomainError('UNPROCESSABLE', `${where}.modifierExtension is not understood by Medledger`);
+    }
+    scanMembers(member, `${where}.${key}`, depth + 1);
+  }
+  const freeText = Object.keys(value).filter((key) => FREE_TEXT_KEYS.includes(key));
+  if (freeText.length > 0) {
+    throw invalid(`${where}: free text and extensions are not accepted on the ledger (${freeText.sort().join(', ')})`);
+  }
+}
+
+function parseMeta(value: unknown): void {
+  const meta = expectObject(value, 'Consent.meta');
+  onlyKnownKeys(meta, ['versionId', 'lastUpdated', 'profile'], 'Consent.meta');
+  optionalString(meta.versionId, PATTERNS.fhirId, 'Consent.meta.versionId');
+  optionalString(meta.lastUpdated, PATTERNS.fhirDateTime, 'Consent.meta.lastUpdated');
+  optionalArray(meta.profile, 'Consent.meta.profile', 10).forEach((profile, i) =>
+    expectString(profile, PATTERNS.system, `Consent.meta.profile[${i}]`),
+  );
+}
+
+function parseReferences(value: unknown, pattern: RegExp, where: string): void {
+  optionalArray(value, where, 10).forEach((item, i) => {
+    const reference = expectObject(item, `${where}[${i}]`);
+    onlyKnownKeys(reference, REFERENCE_KEYS, `${where}[${i}]`);
+    expectString(reference.reference, pattern, `${where}[${i}].reference`);
+  });
 }
 
 function parseProvision(value: unknown, where: string, depth: number): Provision {
   const source = expectObject(value, where);
-  rejectModifierExtension(source, where);
   onlyKnownKeys(source, PROVISION_KEYS, where);
   if (source.type === undefined)
     throw invalid(`${where}.type is required (Medledger rejects a provision without a type)`);
@@ -179,7 +227,7 @@ function parseProvision(value: unknown, where: string, depth: number): Provision
 function parsePeriod(value: unknown, where: string): Period | undefined {
   if (value === undefined) return undefined;
   const period = expectObject(value, where);
-  onlyKnownKeys(period, ['start', 'end', 'extension'], where);
+  onlyKnownKeys(period, ['start', 'end'], where);
   const start = optionalString(period.start, PATTERNS.fhirDateTime, `${where}.start`);
   const end = optionalString(period.end, PATTERNS.fhirDateTime, `${where}.end`);
   if (
@@ -195,7 +243,7 @@ function parsePeriod(value: unknown, where: string): Period | undefined {
 
 function parseActor(value: unknown, where: string): ProvisionActor {
   const actor = expectObject(value, where);
-  onlyKnownKeys(actor, ['role', 'reference', 'extension'], where);
+  onlyKnownKeys(actor, ['role', 'reference'], where);
   if (actor.role === undefined || actor.reference === undefined)
     throw invalid(`${where} needs both role and reference`);
   const role = expectOneOf(
@@ -210,7 +258,7 @@ function parseActor(value: unknown, where: string): ProvisionActor {
 
 function parseData(value: unknown, where: string): ProvisionData {
   const data = expectObject(value, where);
-  onlyKnownKeys(data, ['meaning', 'reference', 'extension'], where);
+  onlyKnownKeys(data, ['meaning', 'reference'], where);
   const meaning: DataMeaning = expectOneOf(
     data.meaning,
     ['instance', 'related', 'authoredby'] as const,

@@ -13,21 +13,21 @@ export interface InstantRange {
  */
 export function fhirInstantRange(value: string, what: string): { start: number; end: number } {
   if (!PATTERNS.fhirDateTime.test(value)) throw invalid(`${what} is not a FHIR date or dateTime`);
+  const [year = 0, month, day] = value.slice(0, 10).split('-').map(Number);
+  // Date.UTC maps years 0–99 to 1900–1999 and rolls impossible days over, so build and check explicitly.
+  const startOfDate = new Date(Date.UTC(2000, (month ?? 1) - 1, day ?? 1));
+  startOfDate.setUTCFullYear(year);
+  if (day !== undefined && startOfDate.getUTCDate() !== day) throw invalid(`${what} is not a calendar date`);
   if (value.length > 10) {
     const instant = Date.parse(value);
     if (Number.isNaN(instant)) throw invalid(`${what} is not a valid instant`);
     return { start: instant, end: instant };
   }
-  const [year = 0, month, day] = value.split('-').map(Number);
-  const start = Date.UTC(year, (month ?? 1) - 1, day ?? 1);
-  const endExclusive =
-    day !== undefined
-      ? Date.UTC(year, (month ?? 1) - 1, day + 1)
-      : month !== undefined
-        ? Date.UTC(year, month, 1)
-        : Date.UTC(year + 1, 0, 1);
-  if (day !== undefined && new Date(start).getUTCDate() !== day) throw invalid(`${what} is not a calendar date`);
-  return { start, end: endExclusive - 1 };
+  const endExclusive = new Date(startOfDate.getTime());
+  if (day !== undefined) endExclusive.setUTCDate(day + 1);
+  else if (month !== undefined) endExclusive.setUTCMonth(month);
+  else endExclusive.setUTCFullYear(year + 1);
+  return { start: startOfDate.getTime(), end: endExclusive.getTime() - 1 };
 }
 
 /** Whether `instant` lies in [start, end] of a FHIR Period whose bounds are FHIR dates or dateTimes. */

@@ -1,4 +1,12 @@
-import { NON_RECORD_TYPES, PURPOSES, R4_RESOURCE_TYPES, SENSITIVITY_CODES, SYSTEMS } from './codes.js';
+import {
+  CONFIDENTIALITY_ORDER,
+  HRESCH_SPECIALISATIONS,
+  NON_RECORD_TYPES,
+  PURPOSES,
+  R4_RESOURCE_TYPES,
+  SENSITIVITY_CODES,
+  SYSTEMS,
+} from './codes.js';
 import type { Purpose } from './codes.js';
 import type { Coding } from './consent-model.js';
 import { parseCoding } from './consent-fhir.js';
@@ -66,6 +74,20 @@ function fhirDateTime(value: unknown, where: string): string | undefined {
   return text;
 }
 
+/** Record labels: any sensitivity code; confidentiality codes must be real v3-Confidentiality levels. */
+function recordSecurityLabels(value: unknown): Coding[] {
+  const labels = codings(value, 'securityLabels', 20);
+  for (const label of labels) {
+    if (
+      label.system === SYSTEMS.confidentiality &&
+      !(CONFIDENTIALITY_ORDER as readonly string[]).includes(label.code)
+    ) {
+      throw invalid('securityLabels has an unknown v3-Confidentiality code');
+    }
+  }
+  return labels;
+}
+
 export interface RegisterPatientInput {
   /** The patient's login uid at the caller's CA; omitted when a patient registers themself. */
   readonly patientUid?: string;
@@ -120,7 +142,7 @@ export function parseRegisterRecord(text: string): RegisterRecordInput {
     patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
     resourceType: type,
     category: expectString(input.category, RECORD_CATEGORY, 'category'),
-    securityLabels: codings(input.securityLabels, 'securityLabels', 20),
+    securityLabels: recordSecurityLabels(input.securityLabels),
     codes: codings(input.codes, 'codes', 20),
     ...(clinicalDate === undefined ? {} : { clinicalDate }),
     related: uniqueSorted(
@@ -317,6 +339,9 @@ export interface ProposeStudyInput {
   readonly periodEnd?: string;
 }
 
+/** A study runs under HRESCH or one of its specialisations. */
+export const STUDY_PURPOSES = ['HRESCH', ...HRESCH_SPECIALISATIONS] as const;
+
 /** Largest total epsilon a study may ask for; beyond this differential privacy protects next to nothing. */
 export const MAX_STUDY_EPSILON = 10;
 
@@ -331,14 +356,7 @@ export function parseProposeStudy(text: string): ProposeStudyInput {
   if (types.length === 0) throw invalid('resourceTypes must name the data the study needs');
   const periodEnd = fhirDateTime(input.periodEnd, 'periodEnd');
   return {
-    purpose:
-      input.purpose === undefined
-        ? 'HRESCH'
-        : expectOneOf(
-            input.purpose,
-            ['HRESCH', 'CLINTRCH', 'BIORCH', 'DSRCH', 'POARCH', 'TRANSRCH'] as const,
-            'purpose',
-          ),
+    purpose: input.purpose === undefined ? 'HRESCH' : expectOneOf(input.purpose, STUDY_PURPOSES, 'purpose'),
     resourceTypes: types,
     protocolHash: expectString(input.protocolHash, PATTERNS.sha256Hex, 'protocolHash'),
     epsilonBudget: expectPositiveNumber(input.epsilonBudget, 'epsilonBudget', MAX_STUDY_EPSILON),

@@ -1,0 +1,782 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { parseFhirConsent, toFhirConsent } from './consent-fhir.js';
+import type { ConsentInput, ConsentRecord, Provision } from './consent-model.js';
+import { DomainError } from './errors.js';
+import type { ErrorCode } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// FHIR-CONVENTIONS §1.1, copied verbatim from the document: the shared envelope and the six provisions.
+// ---------------------------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+const ENVELOPE_JSON = `{"resourceType": "Consent", "id": "c-001", "status": "active",
+ "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+ "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+ "patient": {"reference": "Patient/p-7f3a"}, "dateTime": "2025-03-01T10:00:00Z",
+ "performer": [{"reference": "Patient/p-7f3a"}], "organization": [{"reference": "Organization/HospitalAMSP"}],
+ "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+ "provision": {}}`;
+
+const PROVISION_A = `{"type": "deny", "provision": [{"type": "permit", "period": {"end": "2025-12-31"},
+  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+             "reference": {"reference": "Group/HospitalBMSP-clinician"}}],
+  "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
+  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}],
+  "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Observation"}]}]}`;
+
+const PROVISION_B = `{"type": "permit",
+  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+             "reference": {"reference": "Practitioner/dr-lee"}}],
+  "provision": [{"type": "deny", "securityLabel": [
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIV"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SUD"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SEX"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SDV"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}]}`;
+
+const PROVISION_C = `{"type": "deny", "provision": [
+  {"type": "permit", "period": {"start": "2025-03-01", "end": "2030-02-28"}, "dataPeriod": {"start": "2018-01-01"},
+   "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+              "reference": {"reference": "Organization/ResearchMSP"}}],
+   "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "use"}]}],
+   "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HRESCH"}],
+   "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Observation"},
+             {"system": "http://hl7.org/fhir/resource-types", "code": "Condition"},
+             {"system": "http://hl7.org/fhir/resource-types", "code": "MedicationStatement"}]},
+  {"type": "deny", "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}]}`;
+
+const PROVISION_D = `{"type": "deny", "provision": [{"type": "permit",
+  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+             "reference": {"reference": "Organization/InsurerMSP"}}],
+  "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
+  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HPAYMT"}],
+  "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Claim"},
+            {"system": "http://hl7.org/fhir/resource-types", "code": "Coverage"},
+            {"system": "http://hl7.org/fhir/resource-types", "code": "Encounter"},
+            {"system": "http://hl7.org/fhir/resource-types", "code": "Procedure"}]}]}`;
+
+const PROVISION_E = `{"type": "deny",
+  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+             "reference": {"reference": "Organization/HospitalAMSP"}}],
+  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]}`;
+
+const PATCH_F = `[{"op": "replace", "path": "/status", "value": "inactive"}]`;
+
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+const ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+const RESOURCE_TYPES = 'http://hl7.org/fhir/resource-types';
+
+/** A fresh deep copy of the §1.1 envelope with the given provision (and, optionally, policy rule). */
+function consentWith(provision: unknown, policyRule: 'OPTIN' | 'OPTOUT' = 'OPTIN'): Json {
+  const consent = JSON.parse(ENVELOPE_JSON) as Json;
+  consent.provision = typeof provision === 'string' ? JSON.parse(provision) : structuredClone(provision);
+  consent.policyRule = { coding: [{ system: ACT_CODE, code: policyRule }] };
+  return consent;
+}
+
+/** Applies the `replace` operations of a JSON Patch (all example (f) needs). */
+function applyReplacePatch(target: Json, patchText: string): Json {
+  const result = structuredClone(target);
+  for (const op of JSON.parse(patchText) as { op: string; path: string; value: unknown }[]) {
+    assert.equal(op.op, 'replace');
+    const key = op.path.replace(/^\//, '');
+    assert.ok(key in result, `patch path ${op.path} must exist`);
+    result[key] = op.value;
+  }
+  return result;
+}
+
+/** A provision in normalized form with every array empty, overridden by `parts`. */
+function provision(type: 'permit' | 'deny', parts: Partial<Provision> = {}): Provision {
+  return {
+    type,
+    actor: [],
+    action: [],
+    purpose: [],
+    class: [],
+    code: [],
+    securityLabel: [],
+    data: [],
+    provision: [],
+    ...parts,
+  };
+}
+
+function assertRejects(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+const rd = (...codes: string[]): Provision['securityLabel'] => codes.map((code) => ({ system: ACT_CODE, code }));
+
+const EXPECTED: Record<'a' | 'b' | 'c' | 'd' | 'e', { policyRule: 'OPTIN' | 'OPTOUT'; provision: Provision }> = {
+  a: {
+    policyRule: 'OPTIN',
+    provision: provision('deny', {
+      provision: [
+        provision('permit', {
+          period: { end: '2025-12-31' },
+          actor: [{ role: 'IRCP', reference: 'Group/HospitalBMSP-clinician' }],
+          action: ['access'],
+          purpose: ['TREAT'],
+          class: ['Observation'],
+        }),
+      ],
+    }),
+  },
+  b: {
+    policyRule: 'OPTIN',
+    provision: provision('permit', {
+      actor: [{ role: 'IRCP', reference: 'Practitioner/dr-lee' }],
+      provision: [
+        provision('deny', {
+          // sorted by system, then code: v3-ActCode before v3-Confidentiality
+          securityLabel: [...rd('ETH', 'HIV', 'PSY', 'SDV', 'SEX', 'SUD'), { system: CONFIDENTIALITY, code: 'R' }],
+        }),
+      ],
+    }),
+  },
+  c: {
+    policyRule: 'OPTIN',
+    provision: provision('deny', {
+      provision: [
+        provision('permit', {
+          period: { start: '2025-03-01', end: '2030-02-28' },
+          dataPeriod: { start: '2018-01-01' },
+          actor: [{ role: 'IRCP', reference: 'Organization/ResearchMSP' }],
+          action: ['use'],
+          purpose: ['HRESCH'],
+          class: ['Condition', 'MedicationStatement', 'Observation'],
+        }),
+        provision('deny', { securityLabel: [{ system: CONFIDENTIALITY, code: 'R' }] }),
+      ],
+    }),
+  },
+  d: {
+    policyRule: 'OPTIN',
+    provision: provision('deny', {
+      provision: [
+        provision('permit', {
+          actor: [{ role: 'IRCP', reference: 'Organization/InsurerMSP' }],
+          action: ['access'],
+          purpose: ['HPAYMT'],
+          class: ['Claim', 'Coverage', 'Encounter', 'Procedure'],
+        }),
+      ],
+    }),
+  },
+  e: {
+    policyRule: 'OPTOUT',
+    provision: provision('deny', {
+      actor: [{ role: 'IRCP', reference: 'Organization/HospitalAMSP' }],
+      purpose: ['TREAT'],
+    }),
+  },
+};
+
+const EXAMPLES: Record<'a' | 'b' | 'c' | 'd' | 'e', Json> = {
+  a: consentWith(PROVISION_A),
+  b: consentWith(PROVISION_B),
+  c: consentWith(PROVISION_C),
+  d: consentWith(PROVISION_D),
+  e: consentWith(PROVISION_E, 'OPTOUT'),
+};
+
+void describe('parseFhirConsent: the FHIR-CONVENTIONS §1.1 examples', () => {
+  for (const name of ['a', 'b', 'c', 'd', 'e'] as const) {
+    void it(`parses example (${name}) to its normalized provision`, () => {
+      const parsed = parseFhirConsent(EXAMPLES[name]);
+      assert.deepEqual(parsed, {
+        id: 'c-001',
+        status: 'active',
+        policyRule: EXPECTED[name].policyRule,
+        patientId: 'p-7f3a',
+        provision: EXPECTED[name].provision,
+      } satisfies ConsentInput);
+    });
+  }
+
+  void it('parses example (f), the revoke by PUT: same body with status inactive', () => {
+    const put = { ...EXAMPLES.a, status: 'inactive' };
+    const parsed = parseFhirConsent(put);
+    assert.equal(parsed.status, 'inactive');
+    assert.deepEqual(parsed.provision, EXPECTED.a.provision);
+  });
+
+  void it('parses example (f), the revoke by JSON Patch, to the same result as the PUT', () => {
+    const patched = applyReplacePatch(EXAMPLES.a, PATCH_F);
+    assert.deepEqual(parseFhirConsent(patched), parseFhirConsent({ ...EXAMPLES.a, status: 'inactive' }));
+    assert.equal(parseFhirConsent(patched).status, 'inactive');
+  });
+
+  void it('does not mutate its input', () => {
+    const input = consentWith(PROVISION_B);
+    const before = structuredClone(input);
+    parseFhirConsent(input);
+    assert.deepEqual(input, before);
+  });
+});
+
+void describe('parseFhirConsent: accepted envelope variations', () => {
+  void it('accepts every R4 status value', () => {
+    for (const status of ['draft', 'proposed', 'active', 'rejected', 'inactive', 'entered-in-error']) {
+      assert.equal(parseFhirConsent({ ...EXAMPLES.a, status }).status, status);
+    }
+  });
+
+  void it('accepts a consent without id, dateTime, performer and organization (the server fills them)', () => {
+    const minimal = structuredClone(EXAMPLES.e);
+    delete minimal.id;
+    delete minimal.dateTime;
+    delete minimal.performer;
+    delete minimal.organization;
+    const parsed = parseFhirConsent(minimal);
+    assert.equal('id' in parsed, false);
+    assert.deepEqual(parsed.provision, EXPECTED.e.provision);
+  });
+
+  void it('accepts an optional policy.uri and additional category codings besides LOINC 59284-0', () => {
+    const consent = {
+      ...EXAMPLES.d,
+      policy: [{ uri: 'https://medledger.example.org/policy/v1' }],
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentcategorycodes', code: 'npp' }] },
+        { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
+      ],
+    };
+    assert.deepEqual(parseFhirConsent(consent).provision, EXPECTED.d.provision);
+  });
+
+  void it('reads policyRule from its v3-ActCode coding, ignoring codings of other systems', () => {
+    const consent = {
+      ...EXAMPLES.a,
+      policyRule: {
+        coding: [
+          { system: 'https://example.org/local-policy', code: 'local-1' },
+          { system: ACT_CODE, code: 'OPTOUT' },
+        ],
+      },
+    };
+    assert.equal(parseFhirConsent(consent).policyRule, 'OPTOUT');
+  });
+
+  void it('rejects extensions on the ledger: the API layer keeps them off-chain', () => {
+    const inProvision = consentWith({
+      ...(JSON.parse(PROVISION_E) as Json),
+      extension: [{ url: 'https://example.org/ext', valueCode: 'x' }],
+    });
+    const onResource = consentWith(PROVISION_E);
+    onResource.extension = [{ url: 'https://example.org/ext', valueString: '12 Main Street' }];
+    for (const consent of [inProvision, onResource]) {
+      assert.throws(() => parseFhirConsent(consent), { code: 'INVALID_ARGUMENT', message: /free text and extensions/ });
+    }
+  });
+
+  void it('accepts a root type and a child without grandchildren (two levels)', () => {
+    const parsed = parseFhirConsent(consentWith({ type: 'permit', provision: [{ type: 'deny', provision: [] }] }));
+    assert.deepEqual(parsed.provision, provision('permit', { provision: [provision('deny')] }));
+  });
+
+  void it('parses code, data and dataPeriod elements', () => {
+    const parsed = parseFhirConsent(
+      consentWith({
+        type: 'permit',
+        code: [{ coding: [{ system: 'http://loinc.org', code: '8867-4' }] }],
+        dataPeriod: { start: '2020-01-01T00:00:00Z', end: '2020-12-31' },
+        data: [
+          { meaning: 'related', reference: { reference: 'Encounter/e-1' } },
+          { meaning: 'instance', reference: { reference: 'Observation/o-55' } },
+          { meaning: 'authoredby', reference: { reference: 'Practitioner/dr-lee' } },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      parsed.provision,
+      provision('permit', {
+        code: [{ system: 'http://loinc.org', code: '8867-4' }],
+        dataPeriod: { start: '2020-01-01T00:00:00Z', end: '2020-12-31' },
+        data: [
+          { meaning: 'authoredby', reference: 'Practitioner/dr-lee' },
+          { meaning: 'instance', reference: 'Observation/o-55' },
+          { meaning: 'related', reference: 'Encounter/e-1' },
+        ],
+      }),
+    );
+  });
+
+  void it('accepts every actor role Medledger knows: IRCP, PRCP (kept as written), CST, AUT', () => {
+    const actor = (code: string, reference: string): Json => ({
+      role: { coding: [{ system: PARTICIPATION, code }] },
+      reference: { reference },
+    });
+    const parsed = parseFhirConsent(
+      consentWith({
+        type: 'deny',
+        actor: [
+          actor('PRCP', 'Practitioner/dr-lee'),
+          actor('IRCP', 'Organization/InsurerMSP'),
+          actor('CST', 'Organization/HospitalAMSP'),
+          actor('AUT', 'Practitioner/dr-kim'),
+        ],
+      }),
+    );
+    assert.deepEqual(parsed.provision.actor, [
+      { role: 'AUT', reference: 'Practitioner/dr-kim' },
+      { role: 'CST', reference: 'Organization/HospitalAMSP' },
+      { role: 'IRCP', reference: 'Organization/InsurerMSP' },
+      { role: 'PRCP', reference: 'Practitioner/dr-lee' },
+    ]);
+  });
+});
+
+void describe('parseFhirConsent: normalisation', () => {
+  void it('rejects display and text anywhere, since transaction arguments are kept in blocks', () => {
+    const permit = (extra: Json): Json => ({
+      type: 'permit',
+      actor: [
+        {
+          role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] },
+          reference: { reference: 'Practitioner/dr-lee' },
+        },
+      ],
+      ...(extra as Record<string, Json>),
+    });
+    const cases: Json[] = [
+      permit({ action: [{ coding: [{ system: ACTION, code: 'access', display: 'Access' }] }] }),
+      permit({ action: [{ coding: [{ system: ACTION, code: 'access' }], text: 'read' }] }),
+      permit({ purpose: [{ system: ACT_REASON, code: 'TREAT', display: 'treatment' }] }),
+      permit({ class: [{ system: RESOURCE_TYPES, code: 'Observation', display: 'Observation' }] }),
+      {
+        type: 'permit',
+        actor: [
+          {
+            role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] },
+            reference: { reference: 'Practitioner/dr-lee', display: 'Dr Lee' },
+          },
+        ],
+      },
+    ];
+    for (const child of cases) {
+      assert.throws(() => parseFhirConsent(consentWith({ type: 'deny', provision: [child] })), {
+        code: 'INVALID_ARGUMENT',
+        message: /free text and extensions/,
+      });
+    }
+  });
+
+  void it('reads the break-glass purpose BTG as ETREAT and merges it with an explicit ETREAT', () => {
+    const purposes = (codes: string[]): Json => ({
+      type: 'permit',
+      purpose: codes.map((code) => ({ system: ACT_REASON, code })),
+    });
+    assert.deepEqual(parseFhirConsent(consentWith(purposes(['BTG']))).provision.purpose, ['ETREAT']);
+    assert.deepEqual(parseFhirConsent(consentWith(purposes(['ETREAT', 'BTG', 'TREAT']))).provision.purpose, [
+      'ETREAT',
+      'TREAT',
+    ]);
+  });
+
+  void it('sorts and de-duplicates every repeated element', () => {
+    const actor = (reference: string): Json => ({
+      role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] },
+      reference: { reference },
+    });
+    const parsed = parseFhirConsent(
+      consentWith({
+        type: 'permit',
+        actor: [actor('Practitioner/dr-lee'), actor('Organization/HospitalBMSP'), actor('Practitioner/dr-lee')],
+        action: ['use', 'access', 'use'].map((code) => ({ coding: [{ system: ACTION, code }] })),
+        purpose: ['TREAT', 'HPAYMT', 'TREAT'].map((code) => ({ system: ACT_REASON, code })),
+        class: ['Observation', 'Condition', 'Observation'].map((code) => ({ system: RESOURCE_TYPES, code })),
+        code: [
+          { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+          { coding: [{ system: 'http://loinc.org', code: '2339-0' }] },
+          { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        ],
+        securityLabel: [
+          { system: CONFIDENTIALITY, code: 'R' },
+          { system: ACT_CODE, code: 'PSY' },
+          { system: ACT_CODE, code: 'HIV' },
+          { system: ACT_CODE, code: 'PSY' },
+        ],
+        data: [
+          { meaning: 'related', reference: { reference: 'Encounter/e-2' } },
+          { meaning: 'related', reference: { reference: 'Encounter/e-1' } },
+          { meaning: 'related', reference: { reference: 'Encounter/e-2' } },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      parsed.provision,
+      provision('permit', {
+        actor: [
+          { role: 'IRCP', reference: 'Organization/HospitalBMSP' },
+          { role: 'IRCP', reference: 'Practitioner/dr-lee' },
+        ],
+        action: ['access', 'use'],
+        purpose: ['HPAYMT', 'TREAT'],
+        class: ['Condition', 'Observation'],
+        code: [
+          { system: 'http://loinc.org', code: '2339-0' },
+          { system: 'http://loinc.org', code: '8867-4' },
+        ],
+        securityLabel: [
+          { system: ACT_CODE, code: 'HIV' },
+          { system: ACT_CODE, code: 'PSY' },
+          { system: CONFIDENTIALITY, code: 'R' },
+        ],
+        data: [
+          { meaning: 'related', reference: 'Encounter/e-1' },
+          { meaning: 'related', reference: 'Encounter/e-2' },
+        ],
+      }),
+    );
+  });
+
+  void it('gives the same result whatever the order of repeated elements', () => {
+    const reversed = consentWith(PROVISION_C);
+    const root = reversed.provision as { provision: Json[] };
+    root.provision = root.provision.map((child) => {
+      const copy = { ...child };
+      if (Array.isArray(copy.class)) copy.class = [...(copy.class as unknown[])].reverse();
+      return copy;
+    });
+    // children keep their order (their order carries no meaning, but they are not re-sorted)
+    assert.deepEqual(parseFhirConsent(reversed), parseFhirConsent(EXAMPLES.c));
+  });
+
+  void it('omits period and dataPeriod when they have no bounds', () => {
+    const parsed = parseFhirConsent(consentWith({ type: 'deny', period: {}, dataPeriod: {} }));
+    assert.equal('period' in parsed.provision, false);
+    assert.equal('dataPeriod' in parsed.provision, false);
+  });
+});
+
+void describe('parseFhirConsent: rejections', () => {
+  const mutate = (base: Json, change: (consent: Json) => void): Json => {
+    const copy = structuredClone(base);
+    change(copy);
+    return copy;
+  };
+  const withProvision = (value: unknown): Json => consentWith(value);
+  const child = (parts: Json): Json => withProvision({ type: 'deny', provision: [{ type: 'permit', ...parts }] });
+  const irc = (reference: string): Json => ({
+    role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] },
+    reference: { reference },
+  });
+
+  const cases: [string, unknown][] = [
+    ['a value that is not an object', 'Consent'],
+    ['null', null],
+    ['an array', [EXAMPLES.a]],
+    ['another resourceType', { ...EXAMPLES.a, resourceType: 'Patient' }],
+    ['an unknown status', { ...EXAMPLES.a, status: 'revoked' }],
+    ['a missing status', mutate(EXAMPLES.a, (c) => delete c.status)],
+    ['a malformed id', { ...EXAMPLES.a, id: 'c 001' }],
+    ['a missing scope', mutate(EXAMPLES.a, (c) => delete c.scope)],
+    [
+      'the research scope',
+      {
+        ...EXAMPLES.a,
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'research' }] },
+      },
+    ],
+    [
+      'the adr scope',
+      {
+        ...EXAMPLES.a,
+        scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'adr' }] },
+      },
+    ],
+    [
+      'patient-privacy from another system',
+      { ...EXAMPLES.a, scope: { coding: [{ system: 'http://example.org/scope', code: 'patient-privacy' }] } },
+    ],
+    ['a scope given only as text', { ...EXAMPLES.a, scope: { text: 'privacy' } }],
+    ['a missing category', mutate(EXAMPLES.a, (c) => delete c.category)],
+    ['an empty category list', { ...EXAMPLES.a, category: [] }],
+    [
+      'a category without LOINC 59284-0',
+      {
+        ...EXAMPLES.a,
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentcategorycodes', code: 'npp' }] }],
+      },
+    ],
+    [
+      '59284-0 under a system other than LOINC',
+      { ...EXAMPLES.a, category: [{ coding: [{ system: 'http://snomed.info/sct', code: '59284-0' }] }] },
+    ],
+    ['a missing patient', mutate(EXAMPLES.a, (c) => delete c.patient)],
+    ['a patient that is not a Patient reference', { ...EXAMPLES.a, patient: { reference: 'Practitioner/dr-lee' } }],
+    ['a patient given by name only', { ...EXAMPLES.a, patient: { display: 'Jane Doe' } }],
+    ['a patient reference with free text', { ...EXAMPLES.a, patient: { reference: 'Patient/Jane Doe' } }],
+    ['a missing policyRule', mutate(EXAMPLES.a, (c) => delete c.policyRule)],
+    ['an unknown policyRule code', { ...EXAMPLES.a, policyRule: { coding: [{ system: ACT_CODE, code: 'OPTINR' }] } }],
+    [
+      'a policyRule from another system',
+      { ...EXAMPLES.a, policyRule: { coding: [{ system: 'http://example.org/rules', code: 'OPTIN' }] } },
+    ],
+    ['a policy with unknown members', { ...EXAMPLES.a, policy: [{ uri: 'https://example.org/p', note: 'see chart' }] }],
+    [
+      'narrative text',
+      { ...EXAMPLES.a, text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Jane Doe</div>' } },
+    ],
+    [
+      'an identifier',
+      { ...EXAMPLES.a, identifier: [{ system: 'urn:oid:2.16.840.1.113883.4.1', value: '123-45-6789' }] },
+    ],
+    ['a note', { ...EXAMPLES.a, note: [{ text: 'patient is anxious about HIV status' }] }],
+    ['a comment member', { ...EXAMPLES.a, comment: 'Jane said yes' }],
+    ['contained resources', { ...EXAMPLES.a, contained: [{ resourceType: 'Patient', id: 'x' }] }],
+    [
+      'a verification element',
+      { ...EXAMPLES.a, verification: [{ verified: true, verifiedWith: { display: 'Jane Doe' } }] },
+    ],
+    ['a missing provision', mutate(EXAMPLES.a, (c) => delete c.provision)],
+    ['a provision list instead of one root', { ...EXAMPLES.a, provision: [JSON.parse(PROVISION_E)] }],
+    ['a root provision without type', withProvision({ actor: [irc('Organization/HospitalAMSP')] })],
+    [
+      'a child provision without type',
+      withProvision({ type: 'deny', provision: [{ class: [{ system: RESOURCE_TYPES, code: 'Observation' }] }] }),
+    ],
+    ['an unknown provision type', withProvision({ type: 'maybe' })],
+    [
+      'three levels of provisions',
+      withProvision({ type: 'deny', provision: [{ type: 'permit', provision: [{ type: 'deny' }] }] }),
+    ],
+    ['an unknown provision member', withProvision({ type: 'deny', description: 'no access for my ex-husband' })],
+    ['an unknown member in a child provision', child({ text: 'free text' })],
+    ['an actor without role', child({ actor: [{ reference: { reference: 'Practitioner/dr-lee' } }] })],
+    ['an actor without reference', child({ actor: [{ role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] } }] })],
+    [
+      'an actor with an unknown role code',
+      child({
+        actor: [
+          {
+            role: { coding: [{ system: PARTICIPATION, code: 'DIST' }] },
+            reference: { reference: 'Practitioner/dr-lee' },
+          },
+        ],
+      }),
+    ],
+    [
+      'an actor role from another system',
+      child({
+        actor: [
+          {
+            role: { coding: [{ system: 'http://example.org/r', code: 'IRCP' }] },
+            reference: { reference: 'Practitioner/dr-lee' },
+          },
+        ],
+      }),
+    ],
+    [
+      'an actor given by display only',
+      child({
+        actor: [
+          { role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] }, reference: { display: 'my ex-husband' } },
+        ],
+      }),
+    ],
+    ['an actor reference of an unsupported type', child({ actor: [irc('Device/d-1')] })],
+    ['an actor reference with spaces', child({ actor: [irc('Practitioner/Dr Lee')] })],
+    ['an unknown action code', child({ action: [{ coding: [{ system: ACTION, code: 'read' }] }] })],
+    [
+      'an action from another system',
+      child({ action: [{ coding: [{ system: 'http://example.org/a', code: 'access' }] }] }),
+    ],
+    ['an action concept with no coding', child({ action: [{ coding: [] }] })],
+    ['an action given only as text', child({ action: [{ text: 'look at my labs' }] })],
+    ['an unknown purpose code', child({ purpose: [{ system: ACT_REASON, code: 'HMARKT' }] })],
+    ['a purpose from another system', child({ purpose: [{ system: 'http://example.org/p', code: 'TREAT' }] })],
+    [
+      'a purpose as a CodeableConcept instead of a Coding',
+      child({ purpose: [{ coding: [{ system: ACT_REASON, code: 'TREAT' }] }] }),
+    ],
+    ['an unknown class', child({ class: [{ system: RESOURCE_TYPES, code: 'LabResult' }] })],
+    ['a class from another system', child({ class: [{ system: 'http://example.org/types', code: 'Observation' }] })],
+    ['an unknown sensitivity code', child({ securityLabel: [{ system: ACT_CODE, code: 'TBOO' }] })],
+    ['an ActCode that is not a sensitivity code', child({ securityLabel: [{ system: ACT_CODE, code: 'OPTIN' }] })],
+    ['an unknown confidentiality code', child({ securityLabel: [{ system: CONFIDENTIALITY, code: 'X' }] })],
+    [
+      'a security label from another system',
+      child({ securityLabel: [{ system: 'http://example.org/labels', code: 'HIV' }] }),
+    ],
+    [
+      'a coding with an unknown member',
+      child({ class: [{ system: RESOURCE_TYPES, code: 'Observation', comment: 'labs' }] }),
+    ],
+    ['a code with spaces', child({ code: [{ coding: [{ system: 'http://loinc.org', code: 'heart rate' }] }] })],
+    [
+      'an unknown data meaning',
+      child({ data: [{ meaning: 'dependents', reference: { reference: 'Observation/o-1' } }] }),
+    ],
+    [
+      'a data reference with free text',
+      child({ data: [{ meaning: 'instance', reference: { reference: 'the scan from May' } }] }),
+    ],
+    ['a period whose start is after its end', child({ period: { start: '2026-01-01', end: '2025-12-31' } })],
+    [
+      'a period whose start instant is after its end instant',
+      child({ period: { start: '2025-06-01T10:00:01Z', end: '2025-06-01T10:00:00Z' } }),
+    ],
+    ['a dataPeriod whose start is after its end', child({ dataPeriod: { start: '2020', end: '2019-12-31' } })],
+    ['a period with an unknown member', child({ period: { end: '2025-12-31', note: 'until I move' } })],
+    ['a period end in a non-FHIR date format', child({ period: { end: '31/12/2025' } })],
+    ['a period end with month 13', child({ period: { end: '2025-13-01' } })],
+    ['a period start with day 32', child({ period: { start: '2025-01-32' } })],
+    ['a period end as a time without a zone', child({ period: { end: '2025-12-31T10:00:00' } })],
+    ['a period end as free text', child({ period: { end: 'end of treatment' } })],
+    ['a period end given as a number', child({ period: { end: 20251231 } })],
+    ['a dataPeriod start in a non-FHIR format', child({ dataPeriod: { start: '2018/01/01' } })],
+  ];
+
+  void it('starts from baselines that are themselves valid', () => {
+    assert.doesNotThrow(() => parseFhirConsent(child({})));
+    assert.doesNotThrow(() => parseFhirConsent(withProvision({ type: 'deny' })));
+    assert.doesNotThrow(() => parseFhirConsent(child({ actor: [irc('Practitioner/dr-lee')] })));
+  });
+
+  for (const [name, input] of cases) {
+    void it(`rejects ${name} with INVALID_ARGUMENT`, () => {
+      assertRejects(() => parseFhirConsent(input), 'INVALID_ARGUMENT');
+    });
+  }
+
+  void it('checks the Consent.text narrative explicitly rather than dropping it', () => {
+    assertRejects(
+      () => parseFhirConsent({ ...EXAMPLES.a, text: { status: 'generated', div: '<div/>' } }),
+      'INVALID_ARGUMENT',
+      /text/,
+    );
+  });
+
+  void it('names the offending element in the message', () => {
+    assertRejects(
+      () => parseFhirConsent(child({ purpose: [{ system: ACT_REASON, code: 'HMARKT' }] })),
+      'INVALID_ARGUMENT',
+      /Consent\.provision\.provision\[0\]\.purpose\[0\]/,
+    );
+    assertRejects(
+      () =>
+        parseFhirConsent(
+          withProvision({ type: 'deny', provision: [{ type: 'permit', provision: [{ type: 'deny' }] }] }),
+        ),
+      'INVALID_ARGUMENT',
+      /two levels/,
+    );
+  });
+});
+
+void describe('parseFhirConsent: modifierExtension', () => {
+  const modifier = [{ url: 'https://example.org/fhir/StructureDefinition/only-on-tuesdays', valueBoolean: true }];
+
+  void it('answers a modifierExtension on the Consent with UNPROCESSABLE', () => {
+    assertRejects(
+      () => parseFhirConsent({ ...EXAMPLES.a, modifierExtension: modifier }),
+      'UNPROCESSABLE',
+      /modifierExtension/,
+    );
+  });
+
+  void it('answers a modifierExtension on the root provision with UNPROCESSABLE', () => {
+    assertRejects(() => parseFhirConsent(consentWith({ type: 'deny', modifierExtension: modifier })), 'UNPROCESSABLE');
+  });
+
+  void it('answers a modifierExtension on a child provision with UNPROCESSABLE', () => {
+    assertRejects(
+      () =>
+        parseFhirConsent(consentWith({ type: 'deny', provision: [{ type: 'permit', modifierExtension: modifier }] })),
+      'UNPROCESSABLE',
+    );
+  });
+});
+
+void describe('toFhirConsent', () => {
+  const record = (input: ConsentInput, version = 3): ConsentRecord => ({
+    id: input.id ?? 'c-001',
+    version,
+    patientId: input.patientId,
+    status: input.status,
+    policyRule: input.policyRule,
+    dateTime: '2025-03-01T10:00:00.000Z',
+    performer: `Patient/${input.patientId}`,
+    organization: 'HospitalAMSP',
+    provision: input.provision,
+    txId: 'a1b2c3',
+  });
+
+  for (const name of ['a', 'b', 'c', 'd', 'e'] as const) {
+    void it(`round-trips example (${name}) through parseFhirConsent to the same normalized consent`, () => {
+      const parsed = parseFhirConsent(EXAMPLES[name]);
+      const rendered = toFhirConsent(record(parsed));
+      assert.deepEqual(parseFhirConsent(rendered), parsed);
+      // and through the wire form, where undefined members disappear
+      assert.deepEqual(parseFhirConsent(JSON.parse(JSON.stringify(rendered))), parsed);
+    });
+  }
+
+  void it('round-trips a provision that uses every element', () => {
+    const full = provision('permit', {
+      period: { start: '2025-01-01', end: '2025-12-31T23:59:59Z' },
+      actor: [
+        { role: 'AUT', reference: 'Practitioner/dr-kim' },
+        { role: 'PRCP', reference: 'Group/HospitalBMSP-clinician' },
+      ],
+      action: ['access', 'disclose'],
+      purpose: ['ETREAT', 'TREAT'],
+      class: ['Condition', 'Observation'],
+      code: [{ system: 'http://loinc.org', code: '8867-4' }],
+      securityLabel: [
+        { system: ACT_CODE, code: 'HIV' },
+        { system: CONFIDENTIALITY, code: 'V' },
+      ],
+      dataPeriod: { start: '2019' },
+      data: [{ meaning: 'related', reference: 'Encounter/e-1' }],
+      provision: [provision('deny', { securityLabel: [{ system: ACT_CODE, code: 'PSY' }] })],
+    });
+    const input: ConsentInput = {
+      id: 'c-9',
+      status: 'inactive',
+      policyRule: 'OPTOUT',
+      patientId: 'p-1',
+      provision: full,
+    };
+    assert.deepEqual(parseFhirConsent(toFhirConsent(record(input))), input);
+  });
+
+  void it('renders the envelope the conventions require', () => {
+    const rendered = toFhirConsent(record(parseFhirConsent(EXAMPLES.e), 2));
+    assert.equal(rendered.resourceType, 'Consent');
+    assert.equal(rendered.id, 'c-001');
+    assert.deepEqual(rendered.meta, { versionId: '2', lastUpdated: '2025-03-01T10:00:00.000Z' });
+    assert.deepEqual(rendered.scope, {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+    });
+    assert.deepEqual(rendered.category, [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }]);
+    assert.deepEqual(rendered.patient, { reference: 'Patient/p-7f3a' });
+    assert.deepEqual(rendered.performer, [{ reference: 'Patient/p-7f3a' }]);
+    assert.deepEqual(rendered.organization, [{ reference: 'Organization/HospitalAMSP' }]);
+    assert.deepEqual(rendered.policyRule, { coding: [{ system: ACT_CODE, code: 'OPTOUT' }] });
+    assert.equal(rendered.dateTime, '2025-03-01T10:00:00.000Z');
+  });
+
+  void it('renders purpose, class and securityLabel as Codings and action and actor.role as CodeableConcepts (R4 types)', () => {
+    const rendered = JSON.parse(JSON.stringify(toFhirConsent(record(parseFhirConsent(EXAMPLES.a))))) as {
+      provision: { type: string; provision: Json[] };
+    };
+    assert.deepEqual(rendered.provision, JSON.parse(PROVISION_A));
+  });
+});

@@ -1,0 +1,507 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { DomainError } from './errors.js';
+import {
+  MAX_STUDY_EPSILON,
+  parseAuthorizeAccess,
+  parseAuthorizeCohort,
+  parseBreakGlass,
+  parseProposeStudy,
+  parseRegisterPatient,
+  parseRegisterRecord,
+  parseRequestAccess,
+  parseRespondToAccessRequest,
+  parseReviewEmergency,
+  toMicroEpsilon,
+} from './transaction-inputs.js';
+
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+const HEX_A = 'a'.repeat(64);
+const HEX_B = '0123456789abcdef'.repeat(4);
+
+type Json = Record<string, unknown>;
+const text = (value: unknown): string => JSON.stringify(value);
+
+function assertInvalid(fn: () => unknown, message?: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
+    assert.equal(error.code, 'INVALID_ARGUMENT', error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
+
+/** Runs a table of inputs that must each be rejected, starting from a valid base. */
+function rejects(parse: (input: string) => unknown, base: Json, cases: [string, Json][]): void {
+  void it('accepts the valid base the rejection cases start from', () => {
+    assert.doesNotThrow(() => parse(text(base)));
+  });
+  for (const [name, change] of cases) {
+    void it(`rejects ${name}`, () => {
+      // JSON.stringify drops members set to undefined, which is how a case removes a member
+      assertInvalid(() => parse(text({ ...base, ...change })));
+    });
+  }
+}
+
+void describe('transaction input framing (every parser)', () => {
+  const parsers: [string, (input: string) => unknown][] = [
+    ['RegisterPatient', parseRegisterPatient],
+    ['RegisterRecord', parseRegisterRecord],
+    ['AuthorizeAccess', parseAuthorizeAccess],
+    ['AuthorizeCohort', parseAuthorizeCohort],
+    ['RequestAccess', parseRequestAccess],
+    ['RespondToAccessRequest', parseRespondToAccessRequest],
+    ['BreakGlass', parseBreakGlass],
+    ['ReviewEmergencyAccess', parseReviewEmergency],
+    ['ProposeStudy', parseProposeStudy],
+  ];
+  for (const [name, parse] of parsers) {
+    void it(`${name}: rejects text that is not a JSON object`, () => {
+      for (const input of ['', 'not json', '{"a":', '[]', 'null', '"string"', '42']) assertInvalid(() => parse(input));
+    });
+
+    void it(`${name}: rejects input larger than 256 KiB`, () => {
+      assertInvalid(() => parse(`{"padding":"${'x'.repeat(256 * 1024)}"}`), /256 KiB/);
+    });
+
+    void it(`${name}: rejects unknown members that could carry PHI`, () => {
+      for (const member of ['name', 'birthDate', 'note', 'text', 'comment']) {
+        assertInvalid(() => parse(text({ [member]: 'Jane Doe, born 1980-04-12' })), /unsupported element/);
+      }
+    });
+  }
+});
+
+void describe('parseRegisterPatient', () => {
+  void it('accepts an empty object (self-registration)', () => {
+    assert.deepEqual(parseRegisterPatient('{}'), {});
+  });
+
+  void it('accepts a login uid', () => {
+    assert.deepEqual(parseRegisterPatient(text({ patientUid: 'patient01' })), { patientUid: 'patient01' });
+  });
+
+  void it('rejects a uid that is a name with spaces', () => {
+    assertInvalid(() => parseRegisterPatient(text({ patientUid: 'Jane Doe' })));
+  });
+});
+
+void describe('parseRegisterRecord', () => {
+  const valid: Json = {
+    recordId: 'o-55',
+    patientId: 'p-7f3a',
+    resourceType: 'Observation',
+    category: 'laboratory',
+    securityLabels: [
+      { system: CONFIDENTIALITY, code: 'R' },
+      { system: ACT_CODE, code: 'HIV' },
+      { system: ACT_CODE, code: 'HIV' },
+    ],
+    codes: [
+      { system: 'http://loinc.org', code: '8867-4' },
+      { system: 'http://snomed.info/sct', code: '364075005' },
+    ],
+    clinicalDate: '2024-11-02T08:30:00+01:00',
+    related: ['Encounter/e-2', 'CarePlan/cp-1', 'Encounter/e-2'],
+    ciphertextSha256: HEX_A,
+    plaintextHmac: HEX_B,
+    supersedes: 'o-54',
+  };
+
+  void it('rejects display text in codings, since arguments are kept in blocks', () => {
+    const withDisplay = {
+      ...(valid as Record<string, Json>),
+      codes: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }],
+    };
+    assertInvalid(() => parseRegisterRecord(text(withDisplay)), /display/);
+  });
+
+  void it('accepts a full record and normalizes it: lists sorted and de-duplicated', () => {
+    assert.deepEqual(parseRegisterRecord(text(valid)), {
+      recordId: 'o-55',
+      patientId: 'p-7f3a',
+      resourceType: 'Observation',
+      category: 'laboratory',
+      securityLabels: [
+        { system: ACT_CODE, code: 'HIV' },
+        { system: CONFIDENTIALITY, code: 'R' },
+      ],
+      codes: [
+        { system: 'http://loinc.org', code: '8867-4' },
+        { system: 'http://snomed.info/sct', code: '364075005' },
+      ],
+      clinicalDate: '2024-11-02T08:30:00+01:00',
+      related: ['CarePlan/cp-1', 'Encounter/e-2'],
+      ciphertextSha256: HEX_A,
+      plaintextHmac: HEX_B,
+      supersedes: 'o-54',
+    });
+  });
+
+  void it('accepts a minimal record, defaulting the lists to empty', () => {
+    const minimal = {
+      recordId: 'o-1',
+      patientId: 'p-1',
+      resourceType: 'Condition',
+      category: 'problem-list-item',
+      ciphertextSha256: HEX_A,
+      plaintextHmac: HEX_B,
+    };
+    assert.deepEqual(parseRegisterRecord(text(minimal)), { ...minimal, securityLabels: [], codes: [], related: [] });
+  });
+
+  void it('accepts FHIR date precisions for the clinical date', () => {
+    for (const clinicalDate of ['2024', '2024-11', '2024-02-29', '2024-11-02T08:30:00Z', '2024-11-02T08:30:00.123Z']) {
+      assert.equal(parseRegisterRecord(text({ ...valid, clinicalDate })).clinicalDate, clinicalDate);
+    }
+  });
+
+  void describe('rejections', () => {
+    rejects(parseRegisterRecord, valid, [
+      ['a name as category', { category: 'Jane Doe' }],
+      ['a capitalised word as category', { category: 'Laboratory' }],
+      ['a diagnosis phrase as category', { category: 'type 2 diabetes, poorly controlled' }],
+      ['a birth date as record id', { recordId: '12/04/1980' }],
+      ['a name and birth date as patient id', { patientId: 'Jane Doe 1980-04-12' }],
+      ['an email address as patient id', { patientId: 'jane.doe@example.com' }],
+      ['an id longer than 64 characters', { recordId: 'x'.repeat(65) }],
+      ['a missing record id', { recordId: undefined }],
+      ['a missing patient id', { patientId: undefined }],
+      ['a missing category', { category: undefined }],
+      ['a Patient resource', { resourceType: 'Patient' }],
+      ['a Consent resource', { resourceType: 'Consent' }],
+      ['an AuditEvent resource', { resourceType: 'AuditEvent' }],
+      ['a RelatedPerson resource', { resourceType: 'RelatedPerson' }],
+      ['a Bundle', { resourceType: 'Bundle' }],
+      ['an unknown resource type', { resourceType: 'LabResult' }],
+      ['a lower-case resource type', { resourceType: 'observation' }],
+      ['a birth date in a non-FHIR format as clinical date', { clinicalDate: '12/04/1980' }],
+      ['a clinical date that is not a calendar date', { clinicalDate: '2025-02-29' }],
+      ['a clinical time without a zone', { clinicalDate: '2024-11-02T08:30:00' }],
+      ['a related reference to a Patient', { related: ['Patient/p-1'] }],
+      ['a related reference with free text', { related: ['Encounter/visit on Monday'] }],
+      ['a code with spaces', { codes: [{ system: 'http://loinc.org', code: 'HIV positive' }] }],
+      [
+        'a coding with a text member',
+        { codes: [{ system: 'http://loinc.org', code: '8867-4', text: 'pulse of Jane' }] },
+      ],
+      ['a coding without system', { codes: [{ code: '8867-4' }] }],
+      ['a coding with a non-URI system', { codes: [{ system: 'loinc', code: '8867-4' }] }],
+      [
+        'more than 20 security labels',
+        { securityLabels: Array.from({ length: 21 }, (_, i) => ({ system: ACT_CODE, code: `C${i}` })) },
+      ],
+      ['a security label list that is not an array', { securityLabels: { system: ACT_CODE, code: 'HIV' } }],
+      ['an upper-case hex digest', { ciphertextSha256: HEX_A.toUpperCase() }],
+      ['a short digest', { plaintextHmac: 'abc123' }],
+      ['a missing digest', { ciphertextSha256: undefined }],
+      ['a malformed supersedes id', { supersedes: 'o 54' }],
+      ['the record itself', { resource: { resourceType: 'Observation', subject: { display: 'Jane Doe' } } }],
+    ]);
+  });
+});
+
+void describe('parseAuthorizeAccess', () => {
+  const valid: Json = { patientId: 'p-7f3a', purpose: 'TREAT' };
+
+  void it('defaults to a search over all types and records', () => {
+    assert.deepEqual(parseAuthorizeAccess(text(valid)), {
+      patientId: 'p-7f3a',
+      purpose: 'TREAT',
+      resourceTypes: [],
+      recordIds: [],
+      interaction: 'search',
+    });
+  });
+
+  void it('accepts every request purpose', () => {
+    for (const purpose of ['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT', 'HRESCH', 'PUBHLTH', 'PATRQT']) {
+      assert.equal(parseAuthorizeAccess(text({ ...valid, purpose })).purpose, purpose);
+    }
+  });
+
+  void it('accepts and normalizes the optional members', () => {
+    const parsed = parseAuthorizeAccess(
+      text({
+        ...valid,
+        resourceTypes: ['Observation', 'Condition', 'Observation'],
+        recordIds: ['o-2', 'o-1', 'o-2'],
+        interaction: 'read',
+        studyId: 's-1',
+        requestId: 'req-01HX:abc.def_1',
+      }),
+    );
+    assert.deepEqual(parsed, {
+      patientId: 'p-7f3a',
+      purpose: 'TREAT',
+      resourceTypes: ['Condition', 'Observation'],
+      recordIds: ['o-1', 'o-2'],
+      interaction: 'read',
+      studyId: 's-1',
+      requestId: 'req-01HX:abc.def_1',
+    });
+  });
+
+  void describe('rejections', () => {
+    rejects(parseAuthorizeAccess, valid, [
+      ['a free-text purpose', { purpose: 'treatment of chest pain' }],
+      ['BTG as a request purpose', { purpose: 'BTG' }],
+      ['a missing purpose', { purpose: undefined }],
+      ['a missing patient', { patientId: undefined }],
+      ['an unknown interaction', { interaction: 'delete' }],
+      ['an unknown resource type', { resourceTypes: ['LabResult'] }],
+      ['a free-text record id', { recordIds: ['blood test of 12 April'] }],
+      ['a request id with spaces', { requestId: 'request from Dr Lee' }],
+      ['a reason member', { reason: 'patient collapsed in the lobby' }],
+    ]);
+  });
+});
+
+void describe('parseAuthorizeCohort', () => {
+  const valid: Json = {
+    patientIds: ['p-2', 'p-1', 'p-2'],
+    purpose: 'HRESCH',
+    resourceTypes: ['Observation'],
+    studyId: 's-1',
+  };
+
+  void it('accepts a research cohort and sorts and de-duplicates the patients', () => {
+    assert.deepEqual(parseAuthorizeCohort(text(valid)), {
+      patientIds: ['p-1', 'p-2'],
+      purpose: 'HRESCH',
+      resourceTypes: ['Observation'],
+      studyId: 's-1',
+    });
+  });
+
+  void it('accepts a public-health cohort without a study', () => {
+    assert.deepEqual(parseAuthorizeCohort(text({ patientIds: ['p-1'], purpose: 'PUBHLTH' })), {
+      patientIds: ['p-1'],
+      purpose: 'PUBHLTH',
+      resourceTypes: [],
+    });
+  });
+
+  void describe('rejections', () => {
+    rejects(parseAuthorizeCohort, valid, [
+      ['research without a study', { studyId: undefined }],
+      ['a purpose other than HRESCH or PUBHLTH', { purpose: 'TREAT' }],
+      ['an empty cohort', { patientIds: [] }],
+      ['a missing cohort', { patientIds: undefined }],
+      ['more than 500 patients', { patientIds: Array.from({ length: 501 }, (_, i) => `p-${i}`) }],
+      ['a patient named instead of identified', { patientIds: ['Jane Doe'] }],
+      ['a cohort criterion in free text', { criteria: 'women over 50 with diabetes' }],
+    ]);
+  });
+});
+
+void describe('parseRequestAccess', () => {
+  const valid: Json = {
+    patientId: 'p-7f3a',
+    purpose: 'TREAT',
+    resourceTypes: ['Observation'],
+    sensitiveLabels: [{ system: ACT_CODE, code: 'PSY' }],
+    periodEnd: '2025-12-31',
+    reasonCode: 'referral',
+    reasonHash: HEX_A,
+  };
+
+  void it('accepts a request with coded reasons only', () => {
+    assert.deepEqual(parseRequestAccess(text(valid)), {
+      patientId: 'p-7f3a',
+      purpose: 'TREAT',
+      resourceTypes: ['Observation'],
+      sensitiveLabels: [{ system: ACT_CODE, code: 'PSY' }],
+      periodEnd: '2025-12-31',
+      reasonCode: 'referral',
+      reasonHash: HEX_A,
+    });
+  });
+
+  void it('accepts every coded access reason', () => {
+    for (const reasonCode of [
+      'referral',
+      'continuity-of-care',
+      'second-opinion',
+      'payment-claim',
+      'prior-authorization',
+      'research-study',
+      'public-health-report',
+    ]) {
+      assert.equal(parseRequestAccess(text({ ...valid, reasonCode })).reasonCode, reasonCode);
+    }
+  });
+
+  void describe('rejections', () => {
+    rejects(parseRequestAccess, valid, [
+      ['a free-text reason code', { reasonCode: 'suspected HIV, please share' }],
+      ['a missing reason code', { reasonCode: undefined }],
+      ['a free-text reason', { reason: 'patient says she was assaulted' }],
+      ['a reason hash that is not a SHA-256 digest', { reasonHash: 'patient asked' }],
+      [
+        'a confidentiality code among the sensitive labels',
+        { sensitiveLabels: [{ system: CONFIDENTIALITY, code: 'R' }] },
+      ],
+      ['an unknown sensitivity code', { sensitiveLabels: [{ system: ACT_CODE, code: 'TBOO' }] }],
+      ['a period end that is not a FHIR date', { periodEnd: 'next Friday' }],
+      ['an unknown purpose', { purpose: 'MARKETING' }],
+    ]);
+  });
+});
+
+void describe('parseRespondToAccessRequest', () => {
+  void it('accepts a bare approval or denial', () => {
+    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: 'ar-1', decision: 'approve' })), {
+      requestId: 'ar-1',
+      decision: 'approve',
+    });
+    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: 'ar-1', decision: 'deny' })), {
+      requestId: 'ar-1',
+      decision: 'deny',
+    });
+  });
+
+  void it('accepts a narrowed approval', () => {
+    assert.deepEqual(
+      parseRespondToAccessRequest(
+        text({
+          requestId: 'ar-1',
+          decision: 'approve',
+          resourceTypes: ['Observation'],
+          sensitiveLabels: [],
+          periodEnd: '2025-09-30T00:00:00Z',
+        }),
+      ),
+      {
+        requestId: 'ar-1',
+        decision: 'approve',
+        resourceTypes: ['Observation'],
+        sensitiveLabels: [],
+        periodEnd: '2025-09-30T00:00:00Z',
+      },
+    );
+  });
+
+  void describe('rejections', () => {
+    rejects(parseRespondToAccessRequest, { requestId: 'ar-1', decision: 'approve' }, [
+      ['an unknown decision', { decision: 'maybe' }],
+      ['a comment to the requester', { comment: 'only the blood tests please, not my therapy notes' }],
+      ['an invalid period end', { periodEnd: '2025-09-31' }],
+      ['a confidentiality label', { sensitiveLabels: [{ system: CONFIDENTIALITY, code: 'V' }] }],
+    ]);
+  });
+});
+
+void describe('parseBreakGlass', () => {
+  void it('accepts a hashed reason, defaulting the reason code to other', () => {
+    assert.deepEqual(parseBreakGlass(text({ patientId: 'p-7f3a', reasonHash: HEX_A })), {
+      patientId: 'p-7f3a',
+      reasonHash: HEX_A,
+      reasonCode: 'other',
+    });
+  });
+
+  void it('accepts every coded emergency reason', () => {
+    for (const reasonCode of ['unconscious-patient', 'life-threatening', 'urgent-care', 'other']) {
+      assert.equal(
+        parseBreakGlass(text({ patientId: 'p-7f3a', reasonHash: HEX_A, reasonCode })).reasonCode,
+        reasonCode,
+      );
+    }
+  });
+
+  void describe('rejections', () => {
+    rejects(parseBreakGlass, { patientId: 'p-7f3a', reasonHash: HEX_A }, [
+      ['a missing reason hash (the reason is required)', { reasonHash: undefined }],
+      ['the reason itself instead of its hash', { reasonHash: 'unconscious after car accident' }],
+      ['a free-text reason member', { reason: 'unconscious after car accident' }],
+      ['an unknown reason code', { reasonCode: 'curiosity' }],
+    ]);
+  });
+});
+
+void describe('parseReviewEmergency', () => {
+  void it('accepts a review with an optional note hash', () => {
+    assert.deepEqual(parseReviewEmergency(text({ grantId: 'g-1', patientId: 'p-7f3a', outcome: 'justified' })), {
+      grantId: 'g-1',
+      patientId: 'p-7f3a',
+      outcome: 'justified',
+    });
+    assert.deepEqual(
+      parseReviewEmergency(text({ grantId: 'g-1', patientId: 'p-7f3a', outcome: 'unjustified', noteHash: HEX_B })),
+      {
+        grantId: 'g-1',
+        patientId: 'p-7f3a',
+        outcome: 'unjustified',
+        noteHash: HEX_B,
+      },
+    );
+  });
+
+  void describe('rejections', () => {
+    rejects(parseReviewEmergency, { grantId: 'g-1', patientId: 'p-7f3a', outcome: 'justified' }, [
+      ['an unknown outcome', { outcome: 'pending' }],
+      ['a free-text note', { note: 'Dr Lee looked up her ex-wife' }],
+      ['a note hash that is not a digest', { noteHash: 'ok' }],
+      ['a missing grant', { grantId: undefined }],
+    ]);
+  });
+});
+
+void describe('parseProposeStudy', () => {
+  const valid: Json = { resourceTypes: ['Observation', 'Condition'], protocolHash: HEX_A, epsilonBudget: 1.5 };
+
+  void it('accepts a study, defaulting the purpose to HRESCH', () => {
+    assert.deepEqual(parseProposeStudy(text(valid)), {
+      purpose: 'HRESCH',
+      resourceTypes: ['Condition', 'Observation'],
+      protocolHash: HEX_A,
+      epsilonBudget: 1.5,
+    });
+  });
+
+  void it('accepts a research specialisation and an end date', () => {
+    const parsed = parseProposeStudy(text({ ...valid, purpose: 'CLINTRCH', periodEnd: '2027-01-01T00:00:00Z' }));
+    assert.equal(parsed.purpose, 'CLINTRCH');
+    assert.equal(parsed.periodEnd, '2027-01-01T00:00:00Z');
+  });
+
+  void it('accepts the largest allowed epsilon budget', () => {
+    assert.equal(
+      parseProposeStudy(text({ ...valid, epsilonBudget: MAX_STUDY_EPSILON })).epsilonBudget,
+      MAX_STUDY_EPSILON,
+    );
+  });
+
+  void describe('rejections', () => {
+    rejects(parseProposeStudy, valid, [
+      ['a study without resource types', { resourceTypes: [] }],
+      ['a study with no resource types member', { resourceTypes: undefined }],
+      ['a zero epsilon budget', { epsilonBudget: 0 }],
+      ['a negative epsilon budget', { epsilonBudget: -1 }],
+      ['an epsilon budget above the maximum', { epsilonBudget: MAX_STUDY_EPSILON + 0.001 }],
+      ['an epsilon budget given as a string', { epsilonBudget: '1' }],
+      ['a non-research purpose', { purpose: 'TREAT' }],
+      ['a protocol instead of its hash', { protocolHash: 'We will study diabetics at HospitalA' }],
+      ['a free-text title', { title: 'Diabetes outcomes of Jane Doe and others' }],
+    ]);
+  });
+});
+
+void describe('toMicroEpsilon', () => {
+  void it('converts epsilon to integer micro-units', () => {
+    assert.equal(toMicroEpsilon(1), 1_000_000);
+    assert.equal(toMicroEpsilon(1.5), 1_500_000);
+    assert.equal(toMicroEpsilon(0.000001), 1);
+    assert.equal(toMicroEpsilon(MAX_STUDY_EPSILON), 10_000_000);
+  });
+
+  void it('rounds away binary floating-point error', () => {
+    assert.equal(toMicroEpsilon(0.1 + 0.2), 300_000);
+    assert.ok(Number.isInteger(toMicroEpsilon(0.7)));
+    assert.equal(toMicroEpsilon(0.7), 700_000);
+  });
+});

@@ -26,3 +26,4 @@ export {
 } from './simulated-stub.js';
 export type { CommitInfo, ValidationCode } from './memory-state.js';
 export { MemoryState, validateSimulation } from './memory-state.js';
+export { dispatchTransaction } from './contract-dispatch.js';

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 
 import { createHash } from 'node:crypto';
 
-import type { Context, Contract } from 'fabric-contract-api';
+import type { Contract } from 'fabric-contract-api';
 import { ClientIdentity } from 'fabric-shim';
 
+import { dispatchTransaction } from '../simulation/contract-dispatch.js';
 import { MemoryState } from '../simulation/memory-state.js';
 import type { ChaincodeEvent, KeyRead, KeyWrite, RangeQueryRead } from '../simulation/simulated-stub.js';
 import { createSimulatedStub } from '../simulation/simulated-stub.js';
@@ -62,15 +63,6 @@ export interface ContractHarness {
   readonly allWrittenBytes: () => Uint8Array[];
 }
 
-interface TransactionMetadata {
-  readonly name: string;
-  readonly parameters?: readonly { readonly name?: string; readonly schema?: { readonly type?: string } }[];
-  readonly returns?: { readonly type?: string };
-}
-
-type AroundTransaction = (ctx: Context, fn: string, parameters: unknown[]) => Promise<unknown>;
-type UnknownTransaction = (ctx: Context) => Promise<unknown>;
-
 /**
  * Runs contract transactions the way fabric-shim's contract dispatcher does (createContext, real ClientIdentity,
  * beforeTransaction, aroundTransaction, afterTransaction, JSON serializer rules), over a simulated stub and a
@@ -106,7 +98,7 @@ export function createContractHarness(
     ctx.stub = stub;
     ctx.clientIdentity = new ClientIdentity(stub);
 
-    const result = await dispatch(contract, ctx, txName, args);
+    const result = await dispatchTransaction(contract, ctx, txName, args);
     const simulation = stub.simulationResult();
     if (invoke.commit ?? true) {
       const code = state.validate(simulation);
@@ -145,93 +137,6 @@ export function createContractHarness(
       return bytes;
     },
   };
-}
-
-async function dispatch(contract: Contract, ctx: Context, txName: string, args: string[]): Promise<string> {
-  const transactions = declaredTransactions(contract);
-  const transaction = transactions.find((candidate) => candidate.name === txName);
-  if (transaction === undefined) {
-    // As the dispatcher: the default unknownTransaction throws; one that returns makes an empty success.
-    await (contract.unknownTransaction.bind(contract) as UnknownTransaction)(ctx);
-    return '';
-  }
-  const parameters = marshalParameters(contract, transaction, args);
-  await contract.beforeTransaction(ctx);
-  // fabric-contract-api declares `fn: Function`, but its dispatcher passes the method name.
-  const around = contract.aroundTransaction.bind(contract) as unknown as AroundTransaction;
-  const result = await around(ctx, txName, parameters);
-  await contract.afterTransaction(ctx, result);
-  return toWireString(result, transaction.returns?.type);
-}
-
-function declaredTransactions(contract: Contract): readonly TransactionMetadata[] {
-  const metadata: unknown = Reflect.getMetadata('fabric:transactions', contract);
-  if (!Array.isArray(metadata) || metadata.length === 0) {
-    throw new Error(`contract ${contract.getName()} declares no @Transaction() methods`);
-  }
-  return metadata as TransactionMetadata[];
-}
-
-/**
- * fabric-shim's DataMarshall for the primitive types. Parameter types exist only when the contract was compiled
- * with emitDecoratorMetadata (tsc); under tsx (esbuild) there are none and arguments pass through as strings.
- */
-function marshalParameters(contract: Contract, transaction: TransactionMetadata, args: string[]): unknown[] {
-  const declared = transaction.parameters ?? [];
-  const hasDesignTypes = Reflect.getMetadata('design:paramtypes', contract, transaction.name) !== undefined;
-  if (declared.length === 0 && !hasDesignTypes) {
-    return [...args];
-  }
-  if (declared.length !== args.length) {
-    throw new Error(`Expected ${declared.length} parameters, but ${args.length} have been supplied`);
-  }
-  return args.map((arg, index) => fromWireString(arg, declared[index]?.schema?.type));
-}
-
-function fromWireString(arg: string, type: string | undefined): unknown {
-  if (type === 'string') {
-    return arg;
-  }
-  if (type === 'number') {
-    const value = Number(arg);
-    if (Number.isNaN(value)) {
-      throw new Error('fromBuffer could not convert data to number');
-    }
-    return value;
-  }
-  if (type === 'boolean') {
-    const text = arg.trim().toLowerCase();
-    if (text !== 'true' && text !== 'false') {
-      throw new Error('fromBuffer could not convert data to boolean');
-    }
-    return text === 'true';
-  }
-  throw new Error(`contract harness: parameter type ${String(type)} is not supported; take strings and parse JSON`);
-}
-
-/** fabric-contract-api's JSONSerializer.toBuffer, decoded as UTF-8. */
-function toWireString(result: unknown, returnType: string | undefined): string {
-  if (result === undefined || result === null) {
-    return '';
-  }
-  if ((returnType === 'string' || returnType === 'number') && typeof result !== returnType) {
-    throw new Error(`Returned value is ${typeof result} does not match schema type of ${returnType}`);
-  }
-  if (typeof result === 'string' || typeof result === 'number' || typeof result === 'boolean') {
-    return String(result);
-  }
-  // The real serializer runs class-transformer's classToPlain + JSON.stringify here: a Buffer becomes
-  // {"type":"Buffer","data":[...]}, and the installed class-transformer 0.4.1 no longer exports classToPlain at all.
-  throw new Error(
-    `contract returned a ${describe(result)}: Fabric's JSON serializer would not send it as-is; return a string (JSON)`,
-  );
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Uint8Array) {
-    return 'Uint8Array/Buffer';
-  }
-  return typeof value === 'object' ? 'non-primitive object' : typeof value;
 }
 
 function parseIsoMillis(iso: string): number {

@@ -80,12 +80,15 @@ void describe('parseRegisterPatient', () => {
     assert.deepEqual(parseRegisterPatient('{}'), {});
   });
 
-  void it('accepts a login uid', () => {
-    assert.deepEqual(parseRegisterPatient(text({ patientUid: 'patient01' })), { patientUid: 'patient01' });
+  void it('accepts a pseudonymous patient uid', () => {
+    const uid = 'pu-0123456789abcdef0123456789abcdef';
+    assert.deepEqual(parseRegisterPatient(text({ patientUid: uid })), { patientUid: uid });
   });
 
-  void it('rejects a uid that is a name with spaces', () => {
-    assertInvalid(() => parseRegisterPatient(text({ patientUid: 'Jane Doe' })));
+  void it('rejects uids that are not pseudonymous: names, login names, MRNs', () => {
+    for (const uid of ['Jane Doe', 'jane.doe', 'patient01', '70660c70-a188-4a1d-bbd1-ddecf886f34f']) {
+      assertInvalid(() => parseRegisterPatient(text({ patientUid: uid })));
+    }
   });
 });
 

@@ -96,7 +96,7 @@ export interface RegisterPatientInput {
 export function parseRegisterPatient(text: string): RegisterPatientInput {
   const input = parseJsonObject(text, 'RegisterPatient input');
   onlyKnownKeys(input, ['patientUid'], 'RegisterPatient input');
-  const patientUid = optionalString(input.patientUid, PATTERNS.uid, 'patientUid');
+  const patientUid = optionalString(input.patientUid, PATTERNS.patientUid, 'patientUid (pu- and 32 hex digits)');
   return patientUid === undefined ? {} : { patientUid };
 }
 

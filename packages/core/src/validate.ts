@@ -7,6 +7,11 @@ import { DomainError } from './errors.js';
 export const PATTERNS = {
   fhirId: /^[A-Za-z0-9\-.]{1,64}$/,
   uid: /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+  /**
+   * A patient's enrolment uid is pseudonymous: it is in every certificate the patient signs with, and so in blocks.
+   * Their login name and hospital identifiers stay off-chain, mapped to this uid by the custodian.
+   */
+  patientUid: /^pu-[0-9a-f]{32}$/,
   mspId: /^[A-Za-z][A-Za-z0-9.-]{0,63}$/,
   sha256Hex: /^[0-9a-f]{64}$/,
   code: /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/,

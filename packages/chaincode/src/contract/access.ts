@@ -152,7 +152,8 @@ export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Prom
   const candidates = patient ? await loadCandidates(tx, input) : [];
   const result = await decidePatient(tx, patient, candidates, {
     purpose: input.purpose,
-    action: 'access',
+    // Research reads are "use" of the data under a study (what research consents and approved requests grant).
+    action: input.purpose === 'HRESCH' ? 'use' : 'access',
     ...(study ? { study } : {}),
   });
   const outcome = outcomeOf(result, purposeAccepted);

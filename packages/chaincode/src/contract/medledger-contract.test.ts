@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AccessRequestRecord, AuditRecord, ConsentRecord, EmergencyGrant, StudyRecord } from '@medledger/core';
 import { createMedledgerFixture, fhir, optInPermit, sha256 } from '../testing/medledger-fixture.js';
+import { testPatientUid } from '../testing/test-ca.js';
 import type { AuthorizeAccessResult, AuthorizeCohortResult } from './access.js';
 
 const read = (patientId: string, purpose: string, extra: Record<string, unknown> = {}) => ({
@@ -23,10 +24,10 @@ describe('Medledger contract', () => {
     const f = await createMedledgerFixture();
     const clinician = await f.id('HospitalAMSP', 'clinician', 'dr-a');
     const first = await f.submit<{ patientId: string; created: boolean }>(clinician, 'RegisterPatient', {
-      patientUid: 'pat-1',
+      patientUid: testPatientUid('pat-1'),
     });
     const again = await f.submit<{ patientId: string; created: boolean }>(clinician, 'RegisterPatient', {
-      patientUid: 'pat-1',
+      patientUid: testPatientUid('pat-1'),
     });
     assert.equal(first.created, true);
     assert.equal(again.created, false);
@@ -42,11 +43,11 @@ describe('Medledger contract', () => {
   it('refuses registration by roles that do not register patients and by a patient for someone else', async () => {
     const f = await createMedledgerFixture();
     await rejectsWith(
-      f.submit(await f.id('InsurerMSP', 'insurer', 'ins-1'), 'RegisterPatient', { patientUid: 'x' }),
+      f.submit(await f.id('InsurerMSP', 'insurer', 'ins-1'), 'RegisterPatient', { patientUid: testPatientUid('x') }),
       'ACCESS_DENIED',
     );
     await rejectsWith(
-      f.submit(await f.id('HospitalAMSP', 'patient', 'p1'), 'RegisterPatient', { patientUid: 'p2' }),
+      f.submit(await f.id('HospitalAMSP', 'patient', 'p1'), 'RegisterPatient', { patientUid: testPatientUid('p2') }),
       'ACCESS_DENIED',
     );
     await rejectsWith(

@@ -183,7 +183,8 @@ export async function eraseRecord(tx: Tx, input: EraseRecordInput): Promise<Eras
 export async function getRecordMetadata(tx: Tx, recordId: string): Promise<RecordMetadata> {
   const record = await findRecord(tx, recordId);
   const selfPatient = await callerPatientId(tx);
-  if (!record || (record.patientId !== selfPatient && record.custodian !== tx.caller.mspId)) {
+  const ofCustodian = record?.custodian === tx.caller.mspId && tx.caller.role !== 'patient';
+  if (!record || (record.patientId !== selfPatient && !ofCustodian)) {
     throw new DomainError('NOT_FOUND', 'record not found');
   }
   return record;

@@ -120,6 +120,9 @@ export function callerFromCertificate(ctx: Context): CallerIdentity {
   if (uid === null || !PATTERNS.uid.test(uid)) {
     throw new DomainError('UNAUTHENTICATED', 'certificate has no valid uid attribute');
   }
+  if (role === 'patient' && !PATTERNS.patientUid.test(uid)) {
+    throw new DomainError('UNAUTHENTICATED', 'a patient certificate must carry a pseudonymous uid');
+  }
   if (!PATTERNS.mspId.test(mspId)) throw new DomainError('UNAUTHENTICATED', 'invalid MSP id');
   return { mspId, role, uid };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import 'reflect-metadata';
 
 import type { KeyObject } from 'node:crypto';
@@ -114,6 +115,16 @@ export async function createTestCa(mspId: string): Promise<TestCa> {
   return { mspId, org, certPem: certificate.toString('pem'), certificate, issue };
 }
 
+/**
+ * Patient certificates carry a pseudonymous uid (`pu-` + 32 hex digits); tests name patients by a readable label and
+ * this derives the uid, so the same label is always the same patient.
+ */
+export function testPatientUid(label: string): string {
+  return /^pu-[0-9a-f]{32}$/.test(label)
+    ? label
+    : `pu-${createHash('sha256').update(label).digest('hex').slice(0, 32)}`;
+}
+
 export async function createTestNetwork(): Promise<TestNetwork> {
   const cas = new Map<string, TestCa>();
   for (const ca of await Promise.all(TEST_NETWORK_MSP_IDS.map((mspId) => createTestCa(mspId)))) {
@@ -129,7 +140,8 @@ export async function createTestNetwork(): Promise<TestNetwork> {
     return found;
   };
 
-  const identity = (mspId: string, role: string, uid: string): Promise<TestIdentity> => {
+  const identity = (mspId: string, role: string, label: string): Promise<TestIdentity> => {
+    const uid = role === 'patient' ? testPatientUid(label) : label;
     const cacheKey = JSON.stringify([mspId, role, uid]);
     let issued = identities.get(cacheKey);
     if (issued === undefined) {

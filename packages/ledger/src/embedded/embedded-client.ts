@@ -1,0 +1,92 @@
+import type {
+  BlockEvent,
+  ChaincodeEvent,
+  CloseableAsyncIterable,
+  EventStreamOptions,
+  LedgerClient,
+  SigningIdentity,
+  SubmitResult,
+} from '../ledger-client.js';
+import { invalidTransactionError, LedgerPipeline } from './ledger-pipeline.js';
+import type { Block } from './block.js';
+import { blockEventOf, chaincodeEventsOf } from './ledger-pipeline.js';
+import { DomainError } from '@medledger/core';
+
+/** Reads committed blocks from a height, for event replay. */
+export type BlockReader = (fromBlock: number) => Iterable<Block>;
+
+/**
+ * One identity's connection to the embedded ledger. Like a fabric-gateway client it signs proposals with the
+ * identity's key; the embedded "peers" and orderer check that signature like real ones would.
+ */
+export class EmbeddedClient implements LedgerClient {
+  readonly #identity: SigningIdentity;
+  readonly #pipeline: LedgerPipeline;
+  readonly #readBlocks: BlockReader;
+  readonly #height: () => number;
+  #closed = false;
+
+  constructor(identity: SigningIdentity, pipeline: LedgerPipeline, readBlocks: BlockReader, height: () => number) {
+    this.#identity = identity;
+    this.#pipeline = pipeline;
+    this.#readBlocks = readBlocks;
+    this.#height = height;
+  }
+
+  get mspId(): string {
+    return this.#identity.mspId;
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new DomainError('LEDGER_UNAVAILABLE', 'the ledger client is closed');
+  }
+
+  async submit(transaction: string, ...args: string[]): Promise<SubmitResult> {
+    this.#ensureOpen();
+    const { proposal, signature } = LedgerPipeline.propose(
+      this.#identity,
+      this.#pipeline.config,
+      transaction,
+      args,
+      new Date(),
+    );
+    const envelope = await this.#pipeline.endorse(proposal, signature);
+    const { blockNumber, code } = await this.#pipeline.order(envelope);
+    if (code !== 'VALID') throw invalidTransactionError(code, proposal.txId);
+    return { result: envelope.response.result, txId: proposal.txId, blockNumber };
+  }
+
+  async evaluate(transaction: string, ...args: string[]): Promise<string> {
+    this.#ensureOpen();
+    const { proposal, signature } = LedgerPipeline.propose(
+      this.#identity,
+      this.#pipeline.config,
+      transaction,
+      args,
+      new Date(),
+    );
+    return this.#pipeline.evaluate(proposal, signature);
+  }
+
+  chaincodeEvents(options: EventStreamOptions = {}): CloseableAsyncIterable<ChaincodeEvent> {
+    this.#ensureOpen();
+    return this.#pipeline.chaincodeEvents.subscribe(
+      (from) => [...this.#readBlocks(from)].flatMap(chaincodeEventsOf),
+      options.startBlock,
+      this.#height(),
+    );
+  }
+
+  blockEvents(options: EventStreamOptions = {}): CloseableAsyncIterable<BlockEvent> {
+    this.#ensureOpen();
+    return this.#pipeline.blockEvents.subscribe(
+      (from) => [...this.#readBlocks(from)].map(blockEventOf),
+      options.startBlock,
+      this.#height(),
+    );
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

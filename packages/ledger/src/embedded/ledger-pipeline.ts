@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { StateReader } from '@medledger/chaincode';
+import { DomainError, fromCodedMessage } from '@medledger/core';
+import type { ErrorCode } from '@medledger/core';
+import type { Contract } from 'fabric-contract-api';
+import type { BlockEvent, ChaincodeEvent, SigningIdentity, ValidationCode } from '../ledger-client.js';
+import {
+  blockHash,
+  computeTxId,
+  dataHash,
+  headerBytes,
+  proposalBytes,
+  requiredEndorsements,
+  responseBytes,
+} from './block.js';
+import type { Block, ChannelConfig, Creator, Proposal, ProposalResponsePayload, TransactionEnvelope } from './block.js';
+import { BlockCutter } from './block-cutter.js';
+import type { BatchOptions } from './block-cutter.js';
+import { simulateProposal } from './chaincode-runtime.js';
+import { EventHub } from './event-hub.js';
+import { signData } from '../identity/index.js';
+import { validateBlock } from './validator.js';
+import type { IdentityVerifier } from './validator.js';
+
+/** What the pipeline needs from storage. */
+export interface BlockStore extends StateReader {
+  height(): number;
+  lastBlockHash(): string;
+  commitBlock(
+    block: Block,
+    updates: Array<{
+      txNum: number;
+      txId: string;
+      writes: Block['transactions'][number]['response']['rwset']['writes'];
+    }>,
+  ): void;
+  hasTransaction(txId: string): boolean;
+  getBlock(blockNumber: number): Block;
+}
+
+/** A node that signs: a peer or the orderer. */
+export interface NodeSigner {
+  readonly creator: Creator;
+  readonly privateKey: KeyObject;
+}
+
+const INVALID_TX_ERRORS: Record<Exclude<ValidationCode, 'VALID'>, ErrorCode> = {
+  MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
+  PHANTOM_READ_CONFLICT: 'MVCC_READ_CONFLICT',
+  ENDORSEMENT_POLICY_FAILURE: 'POLICY_FAILURE',
+  BAD_ENDORSER_SIGNATURE: 'POLICY_FAILURE',
+  BAD_CREATOR_SIGNATURE: 'UNAUTHENTICATED',
+  CERTIFICATE_UNKNOWN: 'UNAUTHENTICATED',
+  CERTIFICATE_EXPIRED: 'UNAUTHENTICATED',
+  CERTIFICATE_REVOKED: 'IDENTITY_REVOKED',
+  DUPLICATE_TXID: 'CONFLICT',
+  BAD_PAYLOAD: 'INVALID_ARGUMENT',
+};
+
+/** The error a submitter sees when their committed transaction was invalidated. */
+export function invalidTransactionError(code: Exclude<ValidationCode, 'VALID'>, txId: string): DomainError {
+  return new DomainError(INVALID_TX_ERRORS[code], `transaction ${txId} was invalidated at commit: ${code}`, {
+    details: { validationCode: code, txId },
+  });
+}
+
+interface Waiter {
+  resolve: (outcome: { blockNumber: number; code: ValidationCode }) => void;
+}
+
+export interface PipelineOptions {
+  readonly contract: Contract;
+  readonly config: ChannelConfig;
+  readonly store: BlockStore;
+  readonly identities: IdentityVerifier;
+  readonly peers: ReadonlyMap<string, NodeSigner>;
+  readonly orderer: NodeSigner;
+  readonly batch: BatchOptions;
+}
+
+/**
+ * Execute–order–validate in one process. Endorsers simulate against committed state under a shared lock; the
+ * committer takes the lock exclusively, so a simulation never sees a half-applied block (as a peer's state lock).
+ */
+export class LedgerPipeline {
+  readonly #options: PipelineOptions;
+  readonly #cutter: BlockCutter;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly chaincodeEvents = new EventHub<ChaincodeEvent>();
+  readonly blockEvents = new EventHub<BlockEvent>();
+  #simulations = 0;
+  #simulationsDone: (() => void) | undefined;
+  #committing: Promise<void> | undefined;
+
+  constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.#cutter = new BlockCutter(options.batch, (batch) => this.#commitBatch(batch));
+  }
+
+  get config(): ChannelConfig {
+    return this.#options.config;
+  }
+
+  /** A client builds and signs a proposal (Fabric's SignedProposal). */
+  static propose(
+    identity: SigningIdentity,
+    config: ChannelConfig,
+    fcn: string,
+    args: readonly string[],
+    now: Date,
+  ): { proposal: Proposal; signature: string } {
+    const creator = { mspId: identity.mspId, certPem: identity.certPem };
+    const nonce = randomBytes(24).toString('hex');
+    const proposal: Proposal = {
+      txId: computeTxId(nonce, creator),
+      channelId: config.channelId,
+      chaincodeName: config.chaincodeName,
+      fcn,
+      args: [...args],
+      timestamp: now.toISOString(),
+      nonce,
+      creator,
+    };
+    return { proposal, signature: signData(identity.privateKey, proposalBytes(proposal)) };
+  }
+
+  /** The endorsers a gateway would pick: the caller's own organisation first, then the others in order. */
+  endorsersFor(mspId: string): string[] {
+    const orgs = this.#options.config.organizations.map((org) => org.mspId);
+    const needed = requiredEndorsements(this.#options.config.endorsementPolicy, orgs.length);
+    return [...orgs.filter((org) => org === mspId), ...orgs.filter((org) => org !== mspId)].slice(0, needed);
+  }
+
+  /** Checks the proposal's creator as an endorsing peer does, before running anything for it. */
+  #checkProposal(proposal: Proposal, signature: string): void {
+    const { identities } = this.#options;
+    const status = identities.validateCertificate(proposal.creator.mspId, proposal.creator.certPem, Date.now());
+    if (status === 'CERTIFICATE_REVOKED') throw new DomainError('IDENTITY_REVOKED', 'the identity has been revoked');
+    if (status !== 'VALID') throw new DomainError('UNAUTHENTICATED', `the identity is not valid here: ${status}`);
+    if (!identities.verifySignature(proposal.creator.certPem, proposalBytes(proposal), signature)) {
+      throw new DomainError('UNAUTHENTICATED', 'the proposal signature does not verify');
+    }
+  }
+
+  async #simulate(proposal: Proposal, peerMspId: string): Promise<ProposalResponsePayload> {
+    while (this.#committing) await this.#committing;
+    this.#simulations++;
+    try {
+      return await simulateProposal(this.#options.contract, this.#options.store, proposal, peerMspId);
+    } finally {
+      if (--this.#simulations === 0) this.#simulationsDone?.();
+    }
+  }
+
+  /** Runs a proposal on one peer without ordering it (Fabric's evaluate). */
+  async evaluate(proposal: Proposal, signature: string): Promise<string> {
+    this.#checkProposal(proposal, signature);
+    const [peer] = this.endorsersFor(proposal.creator.mspId);
+    const response = await this.#simulate(proposal, peer ?? proposal.creator.mspId);
+    if (response.status !== 200) throw fromCodedMessage(response.result);
+    return response.result;
+  }
+
+  /**
+   * Endorsement: each chosen peer simulates independently and signs its response; responses that differ fail the
+   * transaction, and a chaincode error is returned to the client without ordering anything.
+   */
+  async endorse(proposal: Proposal, signature: string): Promise<TransactionEnvelope> {
+    this.#checkProposal(proposal, signature);
+    const peers = this.endorsersFor(proposal.creator.mspId);
+    const responses = await Promise.all(peers.map((peer) => this.#simulate(proposal, peer)));
+    const first = responses[0];
+    if (!first) throw new DomainError('ENDORSEMENT_FAILURE', 'no endorsing peers');
+    if (first.status !== 200) throw fromCodedMessage(first.result);
+    const bytes = responseBytes(first);
+    if (responses.some((response) => !responseBytes(response).equals(bytes))) {
+      throw new DomainError(
+        'ENDORSEMENT_FAILURE',
+        'endorsing peers returned different results (non-deterministic chaincode)',
+      );
+    }
+    const endorsements = peers.map((mspId) => {
+      const peer = this.#options.peers.get(mspId);
+      if (!peer) throw new DomainError('ENDORSEMENT_FAILURE', `no peer for ${mspId}`);
+      return { endorser: peer.creator, signature: signData(peer.privateKey, bytes) };
+    });
+    return { proposal, proposalSignature: signature, response: first, endorsements };
+  }
+
+  /** Hands an endorsed transaction to the ordering service; resolves when its block is committed. */
+  order(envelope: TransactionEnvelope): Promise<{ blockNumber: number; code: ValidationCode }> {
+    return new Promise((resolve) => {
+      this.#waiters.set(envelope.proposal.txId, { resolve });
+      this.#cutter.enqueue(envelope);
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#cutter.flush();
+  }
+
+  async #exclusive(work: () => void): Promise<void> {
+    let release!: () => void;
+    this.#committing = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.#simulations > 0) await new Promise<void>((resolve) => (this.#simulationsDone = resolve));
+      this.#simulationsDone = undefined;
+      work();
+    } finally {
+      this.#committing = undefined;
+      release();
+    }
+  }
+
+  async #commitBatch(transactions: TransactionEnvelope[]): Promise<void> {
+    await this.#exclusive(() => {
+      const { store, config, identities, orderer } = this.#options;
+      const number = store.height();
+      const cutAt = new Date();
+      const header = {
+        number,
+        previousHash: store.lastBlockHash(),
+        dataHash: dataHash(transactions),
+        timestamp: cutAt.toISOString(),
+      };
+      const { codes, updates } = validateBlock(transactions, {
+        config,
+        identities,
+        state: store,
+        isCommitted: (txId) => store.hasTransaction(txId),
+        timeMs: cutAt.getTime(),
+      });
+      const block: Block = {
+        header,
+        transactions,
+        ordererSignature: { signer: orderer.creator, signature: signData(orderer.privateKey, headerBytes(header)) },
+        validation: codes,
+      };
+      store.commitBlock(block, updates);
+      this.#publish(block);
+    });
+  }
+
+  #publish(block: Block): void {
+    const blockNumber = block.header.number;
+    block.transactions.forEach((tx, index) => {
+      const code = block.validation[index] ?? 'BAD_PAYLOAD';
+      const waiter = this.#waiters.get(tx.proposal.txId);
+      if (waiter) {
+        this.#waiters.delete(tx.proposal.txId);
+        waiter.resolve({ blockNumber, code });
+      }
+    });
+    for (const event of chaincodeEventsOf(block)) this.chaincodeEvents.publish(event);
+    this.blockEvents.publish(blockEventOf(block));
+  }
+}
+
+export function chaincodeEventsOf(block: Block): ChaincodeEvent[] {
+  return block.transactions.flatMap((tx, index) => {
+    const event = tx.response.event;
+    if (block.validation[index] !== 'VALID' || !event) return [];
+    return [
+      {
+        blockNumber: block.header.number,
+        txId: tx.proposal.txId,
+        chaincodeName: tx.proposal.chaincodeName,
+        eventName: event.name,
+        payload: Buffer.from(event.payload, 'base64'),
+      },
+    ];
+  });
+}
+
+export function blockEventOf(block: Block): BlockEvent {
+  return {
+    blockNumber: block.header.number,
+    blockHash: blockHash(block.header),
+    previousHash: block.header.previousHash,
+    transactions: block.transactions.map((tx, index) => ({
+      txId: tx.proposal.txId,
+      creatorMspId: tx.proposal.creator.mspId,
+      fcn: tx.proposal.fcn,
+      validationCode: block.validation[index] ?? 'BAD_PAYLOAD',
+    })),
+  };
+}

@@ -1,0 +1,18 @@
+export type {
+  BlockEvent,
+  BlockTransactionSummary,
+  ChaincodeEvent,
+  CloseableAsyncIterable,
+  EventStreamOptions,
+  Ledger,
+  LedgerClient,
+  SigningIdentity,
+  SubmitResult,
+  ValidationCode,
+  VerifyReport,
+} from './ledger-client.js';
+export { EmbeddedLedger, ORDERER_MSP } from './embedded/embedded-ledger.js';
+export type { EmbeddedLedgerOptions } from './embedded/embedded-ledger.js';
+export type { BatchOptions } from './embedded/block-cutter.js';
+export type { EndorsementPolicy } from './embedded/block.js';
+export * from './identity/index.js';

@@ -1,0 +1,102 @@
+import type { KeyObject } from 'node:crypto';
+
+/**
+ * An enrolled identity: the X.509 certificate (with the Fabric CA attribute extension carrying `role` and `uid`) and
+ * the private key that signs for it. The key never leaves the process that holds it.
+ */
+export interface SigningIdentity {
+  readonly mspId: string;
+  readonly certPem: string;
+  readonly privateKey: KeyObject;
+}
+
+/** What a committed transaction gave back. */
+export interface SubmitResult {
+  /** The chaincode's response payload (UTF-8; Medledger returns canonical JSON). */
+  readonly result: string;
+  readonly txId: string;
+  /** The block the transaction was committed in. */
+  readonly blockNumber: number;
+}
+
+export interface ChaincodeEvent {
+  readonly blockNumber: number;
+  readonly txId: string;
+  readonly chaincodeName: string;
+  readonly eventName: string;
+  readonly payload: Uint8Array;
+}
+
+export type ValidationCode =
+  | 'VALID'
+  | 'MVCC_READ_CONFLICT'
+  | 'PHANTOM_READ_CONFLICT'
+  | 'ENDORSEMENT_POLICY_FAILURE'
+  | 'BAD_CREATOR_SIGNATURE'
+  | 'BAD_ENDORSER_SIGNATURE'
+  | 'CERTIFICATE_UNKNOWN'
+  | 'CERTIFICATE_REVOKED'
+  | 'CERTIFICATE_EXPIRED'
+  | 'DUPLICATE_TXID'
+  | 'BAD_PAYLOAD';
+
+export interface BlockTransactionSummary {
+  readonly txId: string;
+  readonly creatorMspId: string;
+  readonly fcn: string;
+  readonly validationCode: ValidationCode;
+}
+
+export interface BlockEvent {
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  readonly previousHash: string;
+  readonly transactions: readonly BlockTransactionSummary[];
+}
+
+/** The outcome of `verify()`: where the chain first stops being trustworthy, and why. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly blocksChecked: number;
+  readonly transactionsChecked: number;
+  /** The first bad block, when `ok` is false. */
+  readonly firstBadBlock?: number;
+  readonly problems: readonly string[];
+}
+
+export interface EventStreamOptions {
+  /** Replay from this block (inclusive); by default only events committed after the call. */
+  readonly startBlock?: number;
+}
+
+/** An async stream that must be closed when no longer read. */
+export interface CloseableAsyncIterable<T> extends AsyncIterable<T> {
+  close(): void;
+}
+
+/**
+ * One identity's connection to the ledger, shaped after `@hyperledger/fabric-gateway`'s Contract + Network: submit
+ * waits for the commit (like `submitTransaction`), evaluate never commits (like `evaluateTransaction`), and events
+ * can be replayed from a block (like `getChaincodeEvents` with a start block).
+ *
+ * Errors are `DomainError`s: chaincode errors keep their code; `ENDORSEMENT_FAILURE` when endorsers fail or
+ * disagree; `MVCC_READ_CONFLICT`, `POLICY_FAILURE`, `IDENTITY_REVOKED` when the committed transaction was invalidated.
+ */
+export interface LedgerClient {
+  readonly mspId: string;
+  submit(transaction: string, ...args: string[]): Promise<SubmitResult>;
+  evaluate(transaction: string, ...args: string[]): Promise<string>;
+  chaincodeEvents(options?: EventStreamOptions): CloseableAsyncIterable<ChaincodeEvent>;
+  blockEvents(options?: EventStreamOptions): CloseableAsyncIterable<BlockEvent>;
+  close(): void;
+}
+
+/** A ledger (a network, or the embedded one) that identities connect to. */
+export interface Ledger {
+  connect(identity: SigningIdentity): LedgerClient;
+  /** Number of committed blocks (the next block number). */
+  height(): Promise<number>;
+  /** Re-walks the whole chain: hashes, links, signatures, validation outcomes and the world state. */
+  verify(): Promise<VerifyReport>;
+  close(): Promise<void>;
+}

@@ -3,6 +3,7 @@ export type {
   BlockTransactionSummary,
   ChaincodeEvent,
   CloseableAsyncIterable,
+  ConnectOptions,
   EventStreamOptions,
   Ledger,
   LedgerClient,

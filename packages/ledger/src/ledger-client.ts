@@ -91,9 +91,17 @@ export interface LedgerClient {
   close(): void;
 }
 
+export interface ConnectOptions {
+  /**
+   * The clock the client stamps proposals with (Fabric's channel-header timestamp, which chaincode reads as the
+   * transaction time). Default: the wall clock. Tests use it to act at a given time.
+   */
+  readonly clock?: () => Date;
+}
+
 /** A ledger (a network, or the embedded one) that identities connect to. */
 export interface Ledger {
-  connect(identity: SigningIdentity): LedgerClient;
+  connect(identity: SigningIdentity, options?: ConnectOptions): LedgerClient;
   /** Number of committed blocks (the next block number). */
   height(): Promise<number>;
   /** Re-walks the whole chain: hashes, links, signatures, validation outcomes and the world state. */

@@ -24,13 +24,21 @@ export class EmbeddedClient implements LedgerClient {
   readonly #pipeline: LedgerPipeline;
   readonly #readBlocks: BlockReader;
   readonly #height: () => number;
+  readonly #clock: () => Date;
   #closed = false;
 
-  constructor(identity: SigningIdentity, pipeline: LedgerPipeline, readBlocks: BlockReader, height: () => number) {
+  constructor(
+    identity: SigningIdentity,
+    pipeline: LedgerPipeline,
+    readBlocks: BlockReader,
+    height: () => number,
+    clock: () => Date = () => new Date(),
+  ) {
     this.#identity = identity;
     this.#pipeline = pipeline;
     this.#readBlocks = readBlocks;
     this.#height = height;
+    this.#clock = clock;
   }
 
   get mspId(): string {
@@ -48,7 +56,7 @@ export class EmbeddedClient implements LedgerClient {
       this.#pipeline.config,
       transaction,
       args,
-      new Date(),
+      this.#clock(),
     );
     const envelope = await this.#pipeline.endorse(proposal, signature);
     const { blockNumber, code } = await this.#pipeline.order(envelope);
@@ -63,7 +71,7 @@ export class EmbeddedClient implements LedgerClient {
       this.#pipeline.config,
       transaction,
       args,
-      new Date(),
+      this.#clock(),
     );
     return this.#pipeline.evaluate(proposal, signature);
   }

@@ -5,7 +5,7 @@ import { MedledgerContract } from '@medledger/chaincode';
 import { DomainError, ORGANIZATIONS } from '@medledger/core';
 import { EmbeddedCa, FileWallet, MembershipService, signData } from '../identity/index.js';
 import type { StorageKeySource, X509Identity } from '../identity/index.js';
-import type { Ledger, LedgerClient, SigningIdentity, VerifyReport } from '../ledger-client.js';
+import type { ConnectOptions, Ledger, LedgerClient, SigningIdentity, VerifyReport } from '../ledger-client.js';
 import { dataHash, headerBytes } from './block.js';
 import type { Block, ChannelConfig, EndorsementPolicy } from './block.js';
 import { DEFAULT_BATCH } from './block-cutter.js';
@@ -163,13 +163,14 @@ export class EmbeddedLedger implements Ledger {
     this.#msp.revoke(identity.mspId, serial);
   }
 
-  connect(identity: SigningIdentity): LedgerClient {
+  connect(identity: SigningIdentity, options: ConnectOptions = {}): LedgerClient {
     this.#ensureOpen();
     return new EmbeddedClient(
       identity,
       this.pipeline,
       (from) => this.#store.blocks(from),
       () => this.#store.height(),
+      options.clock,
     );
   }
 

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@medledger/core';
+import { envelopeBytes } from './block.js';
 import type { TransactionEnvelope } from './block.js';
 
 export interface BatchOptions {
@@ -32,7 +32,7 @@ export class BlockCutter {
   }
 
   enqueue(envelope: TransactionEnvelope): void {
-    const size = Buffer.byteLength(canonicalJson(envelope));
+    const size = envelopeBytes(envelope).length;
     if (this.#pending.length > 0 && this.#pendingBytes + size > this.#options.maxBytes) this.#cut();
     this.#pending.push(envelope);
     this.#pendingBytes += size;

@@ -109,12 +109,29 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// Proposals and responses are never mutated once built, and their bytes are needed several times per transaction
+// (signing, endorsement comparison, hashing, validation), so each object's canonical bytes are computed once.
+const canonicalBytes = new WeakMap<object, Buffer>();
+
+function bytesOf(value: object): Buffer {
+  let bytes = canonicalBytes.get(value);
+  if (!bytes) {
+    bytes = Buffer.from(canonicalJson(value));
+    canonicalBytes.set(value, bytes);
+  }
+  return bytes;
+}
+
 export function proposalBytes(proposal: Proposal): Buffer {
-  return Buffer.from(canonicalJson(proposal));
+  return bytesOf(proposal);
 }
 
 export function responseBytes(response: ProposalResponsePayload): Buffer {
-  return Buffer.from(canonicalJson(response));
+  return bytesOf(response);
+}
+
+export function envelopeBytes(envelope: TransactionEnvelope): Buffer {
+  return bytesOf(envelope);
 }
 
 export function headerBytes(header: BlockHeader): Buffer {
@@ -128,7 +145,7 @@ export function blockHash(header: BlockHeader): string {
 export function dataHash(transactions: readonly TransactionEnvelope[], config?: ChannelConfig): string {
   const hash = createHash('sha256');
   if (config) hash.update(canonicalJson(config)).update('\n');
-  for (const tx of transactions) hash.update(canonicalJson(tx)).update('\n');
+  for (const tx of transactions) hash.update(envelopeBytes(tx)).update('\n');
   return hash.digest('hex');
 }
 

@@ -1,5 +1,6 @@
-import './quiet-contract-logging.js';
+import './contract-process-guard.js';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MedledgerContract } from '@medledger/chaincode';
 import { DomainError, ORGANIZATIONS } from '@medledger/core';
@@ -16,6 +17,7 @@ import type { NodeSigner } from './ledger-pipeline.js';
 import { openLedgerStore } from './ledger-store.js';
 import type { LedgerStore } from './ledger-store.js';
 import type { CertificateStatus, IdentityVerifier } from './validator.js';
+import { SignaturePool } from './signature-pool.js';
 import { verifyChain } from './verify-chain.js';
 
 export const ORDERER_MSP = 'OrdererMSP';
@@ -33,6 +35,8 @@ export interface EmbeddedLedgerOptions {
   readonly endorsementPolicy?: EndorsementPolicy;
   readonly batch?: Partial<BatchOptions>;
   readonly channelId?: string;
+  /** Worker threads that verify signatures; default one per spare core, 0 to verify on the main thread. */
+  readonly signatureWorkers?: number;
   /** TESTS ONLY: cheaper scrypt for passphrase keys (see StorageKeyOptions). */
   readonly unsafeScryptLogN?: number;
 }
@@ -71,6 +75,7 @@ export class EmbeddedLedger implements Ledger {
   readonly #verifier: IdentityVerifier;
   readonly pipeline: LedgerPipeline;
   readonly config: ChannelConfig;
+  readonly #signatures: SignaturePool | undefined;
   #closed = false;
 
   private constructor(
@@ -80,7 +85,9 @@ export class EmbeddedLedger implements Ledger {
     config: ChannelConfig,
     pipeline: LedgerPipeline,
     verifier: IdentityVerifier,
+    signatures: SignaturePool | undefined,
   ) {
+    this.#signatures = signatures;
     this.#store = store;
     this.#cas = cas;
     this.#msp = msp;
@@ -110,22 +117,14 @@ export class EmbeddedLedger implements Ledger {
       wallet.close();
 
       const config = fresh ? createGenesis(store, options, cas, peers, orderer) : requireConfig(store);
-      const msp = new MembershipService();
-      for (const org of [
-        ...config.organizations,
-        { mspId: config.orderer.mspId, rootCertPem: config.orderer.rootCertPem },
-      ]) {
-        const ca = cas.get(org.mspId);
-        msp.addOrganization({
-          mspId: org.mspId,
-          caCertPem: org.rootCertPem,
-          revokedSerials: ca?.revokedSerials() ?? [],
-        });
-      }
+      const msp = trustChannelMembers(config, cas);
       const verifier = new RevocationAwareVerifier(msp, (mspId, certPem) =>
         revocationTime(cas.get(mspId), msp.serialOf(certPem)),
       );
+      const workers = options.signatureWorkers ?? Math.max(1, availableParallelism() - 1);
+      const signatures = workers > 0 ? new SignaturePool(workers) : undefined;
       const pipeline = new LedgerPipeline({
+        signatures,
         contract: new MedledgerContract(),
         config,
         store,
@@ -134,7 +133,7 @@ export class EmbeddedLedger implements Ledger {
         orderer,
         batch: { ...DEFAULT_BATCH, ...options.batch },
       });
-      return new EmbeddedLedger(store, cas, msp, config, pipeline, verifier);
+      return new EmbeddedLedger(store, cas, msp, config, pipeline, verifier, signatures);
     } catch (err: unknown) {
       store.close();
       throw err;
@@ -193,6 +192,7 @@ export class EmbeddedLedger implements Ledger {
     this.#closed = true;
     await this.pipeline.flush();
     this.#store.close();
+    await this.#signatures?.close();
   }
 
   #ensureOpen(): void {
@@ -223,6 +223,20 @@ async function loadNodes(
   }
   const node = await nodeIdentity(ORDERER_MSP, ORDERER_NAME, 'orderer');
   return { peers, orderer: { creator: { mspId: ORDERER_MSP, certPem: node.certPem }, privateKey: node.privateKey } };
+}
+
+/** The MSP trusts the roots in the genesis block (not whatever is on disk) and knows each CA's revocations. */
+function trustChannelMembers(config: ChannelConfig, cas: ReadonlyMap<string, EmbeddedCa>): MembershipService {
+  const msp = new MembershipService();
+  const members = [...config.organizations, { mspId: config.orderer.mspId, rootCertPem: config.orderer.rootCertPem }];
+  for (const org of members) {
+    msp.addOrganization({
+      mspId: org.mspId,
+      caCertPem: org.rootCertPem,
+      revokedSerials: cas.get(org.mspId)?.revokedSerials() ?? [],
+    });
+  }
+  return msp;
 }
 
 function revocationTime(ca: EmbeddedCa | undefined, serial: string | null): number | undefined {

@@ -20,8 +20,10 @@ import type { BatchOptions } from './block-cutter.js';
 import { simulateProposal } from './chaincode-runtime.js';
 import { EventHub } from './event-hub.js';
 import { signData } from '../identity/index.js';
+import { signatureKey } from './signature-pool.js';
+import type { SignatureCheck, SignaturePool } from './signature-pool.js';
 import { validateBlock } from './validator.js';
-import type { IdentityVerifier } from './validator.js';
+import type { CertificateStatus, IdentityVerifier } from './validator.js';
 
 /** What the pipeline needs from storage. */
 export interface BlockStore extends StateReader {
@@ -77,6 +79,40 @@ export interface PipelineOptions {
   readonly peers: ReadonlyMap<string, NodeSigner>;
   readonly orderer: NodeSigner;
   readonly batch: BatchOptions;
+  /** Verifies signatures off the main thread; without it everything is verified inline. */
+  readonly signatures?: SignaturePool;
+}
+
+/** The signatures a committing peer checks for one transaction: the creator's and each endorsement. */
+function signatureChecks(envelope: TransactionEnvelope): SignatureCheck[] {
+  const response = responseBytes(envelope.response);
+  return [
+    {
+      certPem: envelope.proposal.creator.certPem,
+      data: proposalBytes(envelope.proposal),
+      signature: envelope.proposalSignature,
+    },
+    ...envelope.endorsements.map((e) => ({ certPem: e.endorser.certPem, data: response, signature: e.signature })),
+  ];
+}
+
+/** The MSP's checks, except that signatures a worker already verified (exact same bytes) are not verified again. */
+class PreverifiedIdentities implements IdentityVerifier {
+  constructor(
+    private readonly inner: IdentityVerifier,
+    private readonly verified: ReadonlySet<string>,
+  ) {}
+
+  validateCertificate(mspId: string, certPem: string, atMs: number): CertificateStatus {
+    return this.inner.validateCertificate(mspId, certPem, atMs);
+  }
+
+  verifySignature(certPem: string, data: Uint8Array, signatureBase64: string): boolean {
+    return (
+      this.verified.has(signatureKey({ certPem, data, signature: signatureBase64 })) ||
+      this.inner.verifySignature(certPem, data, signatureBase64)
+    );
+  }
 }
 
 /**
@@ -87,6 +123,7 @@ export class LedgerPipeline {
   readonly #options: PipelineOptions;
   readonly #cutter: BlockCutter;
   readonly #waiters = new Map<string, Waiter>();
+  readonly #preverified = new WeakMap<TransactionEnvelope, Promise<string[]>>();
   readonly chaincodeEvents = new EventHub<ChaincodeEvent>();
   readonly blockEvents = new EventHub<BlockEvent>();
   #simulations = 0;
@@ -133,14 +170,16 @@ export class LedgerPipeline {
   }
 
   /** Checks the proposal's creator as an endorsing peer does, before running anything for it. */
-  #checkProposal(proposal: Proposal, signature: string): void {
-    const { identities } = this.#options;
+  async #checkProposal(proposal: Proposal, signature: string): Promise<void> {
+    const { identities, signatures } = this.#options;
     const status = identities.validateCertificate(proposal.creator.mspId, proposal.creator.certPem, Date.now());
     if (status === 'CERTIFICATE_REVOKED') throw new DomainError('IDENTITY_REVOKED', 'the identity has been revoked');
     if (status !== 'VALID') throw new DomainError('UNAUTHENTICATED', `the identity is not valid here: ${status}`);
-    if (!identities.verifySignature(proposal.creator.certPem, proposalBytes(proposal), signature)) {
-      throw new DomainError('UNAUTHENTICATED', 'the proposal signature does not verify');
-    }
+    const check = { certPem: proposal.creator.certPem, data: proposalBytes(proposal), signature };
+    const valid = signatures
+      ? (await signatures.verify([check]))[0] === true
+      : identities.verifySignature(check.certPem, check.data, check.signature);
+    if (!valid) throw new DomainError('UNAUTHENTICATED', 'the proposal signature does not verify');
   }
 
   async #simulate(proposal: Proposal, peerMspId: string): Promise<ProposalResponsePayload> {
@@ -155,7 +194,7 @@ export class LedgerPipeline {
 
   /** Runs a proposal on one peer without ordering it (Fabric's evaluate). */
   async evaluate(proposal: Proposal, signature: string): Promise<string> {
-    this.#checkProposal(proposal, signature);
+    await this.#checkProposal(proposal, signature);
     const [peer] = this.endorsersFor(proposal.creator.mspId);
     const response = await this.#simulate(proposal, peer ?? proposal.creator.mspId);
     if (response.status !== 200) throw fromCodedMessage(response.result);
@@ -167,7 +206,7 @@ export class LedgerPipeline {
    * transaction, and a chaincode error is returned to the client without ordering anything.
    */
   async endorse(proposal: Proposal, signature: string): Promise<TransactionEnvelope> {
-    this.#checkProposal(proposal, signature);
+    await this.#checkProposal(proposal, signature);
     const peers = this.endorsersFor(proposal.creator.mspId);
     const responses = await Promise.all(peers.map((peer) => this.#simulate(proposal, peer)));
     const first = responses[0];
@@ -190,6 +229,15 @@ export class LedgerPipeline {
 
   /** Hands an endorsed transaction to the ordering service; resolves when its block is committed. */
   order(envelope: TransactionEnvelope): Promise<{ blockNumber: number; code: ValidationCode }> {
+    const { signatures } = this.#options;
+    if (signatures) {
+      // Start checking signatures now, on another core, while the transaction waits for its block.
+      const checks = signatureChecks(envelope);
+      this.#preverified.set(
+        envelope,
+        signatures.verify(checks).then((results) => checks.filter((_, i) => results[i]).map(signatureKey)),
+      );
+    }
     return new Promise((resolve) => {
       this.#waiters.set(envelope.proposal.txId, { resolve });
       this.#cutter.enqueue(envelope);
@@ -214,8 +262,12 @@ export class LedgerPipeline {
   }
 
   async #commitBatch(transactions: TransactionEnvelope[]): Promise<void> {
+    const verified = new Set(
+      (await Promise.all(transactions.map((tx) => this.#preverified.get(tx) ?? Promise.resolve([])))).flat(),
+    );
+    const identities = new PreverifiedIdentities(this.#options.identities, verified);
     await this.#exclusive(() => {
-      const { store, config, identities, orderer } = this.#options;
+      const { store, config, orderer } = this.#options;
       const number = store.height();
       const cutAt = new Date();
       const header = {

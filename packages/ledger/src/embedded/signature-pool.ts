@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { VerifyRequest, VerifyResponse } from './signature-worker.js';
+
+export interface SignatureCheck {
+  readonly certPem: string;
+  readonly data: Uint8Array;
+  readonly signature: string;
+}
+
+/** Identifies a (certificate, data, signature) triple, so a pre-verified result can only vouch for exactly that. */
+export function signatureKey(check: SignatureCheck): string {
+  return createHash('sha256')
+    .update(check.certPem)
+    .update('\0')
+    .update(check.data)
+    .update('\0')
+    .update(check.signature)
+    .digest('hex');
+}
+
+/** Starts the worker from the same kind of file as this module: compiled .js, or .ts through tsx in tests and dev. */
+function startWorker(): Worker {
+  const extension = extname(__filename);
+  const file = join(__dirname, `signature-worker${extension}`);
+  if (extension !== '.ts') return new Worker(file);
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true });
+}
+
+/**
+ * Verifies signatures on worker threads (one per spare core). ECDSA verification is the largest single cost of a
+ * transaction (five per transaction: the creator's and three endorsements at validation, the creator's at
+ * endorsement), and it is independent work, so it runs beside the main thread's simulation and commits.
+ */
+export class SignaturePool {
+  readonly #workers: Worker[];
+  readonly #pending = new Map<number, { worker: Worker; resolve: (results: boolean[]) => void }>();
+  readonly #inFlight = new Map<Worker, number>();
+  #nextId = 0;
+  #next = 0;
+
+  constructor(size = Math.max(1, availableParallelism() - 1)) {
+    this.#workers = Array.from({ length: size }, () => {
+      const worker = startWorker();
+      worker.on('message', (response: VerifyResponse) => {
+        const pending = this.#pending.get(response.id);
+        this.#pending.delete(response.id);
+        if (pending) {
+          this.#track(pending.worker, -1);
+          pending.resolve(response.results);
+        }
+      });
+      // An idle pool must not keep the process alive; a worker with requests in flight must.
+      worker.unref();
+      return worker;
+    });
+  }
+
+  /** Verifies the checks, spread over the workers; resolves to one boolean per check, in order. */
+  async verify(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    if (checks.length === 0) return [];
+    const size = this.#workers.length;
+    const chunk = Math.ceil(checks.length / size);
+    const parts: Promise<boolean[]>[] = [];
+    for (let start = 0; start < checks.length; start += chunk) {
+      parts.push(this.#send(checks.slice(start, start + chunk)));
+    }
+    return (await Promise.all(parts)).flat();
+  }
+
+  #send(items: readonly SignatureCheck[]): Promise<boolean[]> {
+    const worker = this.#workers[this.#next++ % this.#workers.length];
+    if (!worker) return Promise.resolve(items.map(() => false));
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, { worker, resolve });
+      this.#track(worker, 1);
+      worker.postMessage({ id, items } satisfies VerifyRequest);
+    });
+  }
+
+  #track(worker: Worker, delta: number): void {
+    const count = (this.#inFlight.get(worker) ?? 0) + delta;
+    this.#inFlight.set(worker, count);
+    if (count === 0) worker.unref();
+    else if (delta > 0 && count === 1) worker.ref();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+    for (const pending of this.#pending.values()) pending.resolve([]);
+    this.#pending.clear();
+  }
+}

@@ -67,6 +67,14 @@ export function invalidTransactionError(code: Exclude<ValidationCode, 'VALID'>, 
   });
 }
 
+/**
+ * A chaincode failure as the caller sees it: the contract's own error, code and message (`[CODE] text`) unchanged,
+ * as the in-process harness gives it. Text without a known code becomes INTERNAL.
+ */
+function chaincodeError(message: string): DomainError {
+  return new DomainError(fromCodedMessage(message).code, message);
+}
+
 interface Waiter {
   resolve: (outcome: { blockNumber: number; code: ValidationCode }) => void;
 }
@@ -197,7 +205,7 @@ export class LedgerPipeline {
     await this.#checkProposal(proposal, signature);
     const [peer] = this.endorsersFor(proposal.creator.mspId);
     const response = await this.#simulate(proposal, peer ?? proposal.creator.mspId);
-    if (response.status !== 200) throw fromCodedMessage(response.result);
+    if (response.status !== 200) throw chaincodeError(response.result);
     return response.result;
   }
 
@@ -211,7 +219,7 @@ export class LedgerPipeline {
     const responses = await Promise.all(peers.map((peer) => this.#simulate(proposal, peer)));
     const first = responses[0];
     if (!first) throw new DomainError('ENDORSEMENT_FAILURE', 'no endorsing peers');
-    if (first.status !== 200) throw fromCodedMessage(first.result);
+    if (first.status !== 200) throw chaincodeError(first.result);
     const bytes = responseBytes(first);
     if (responses.some((response) => !responseBytes(response).equals(bytes))) {
       throw new DomainError(

@@ -61,7 +61,7 @@ function clinicalOf(resource: Json): ClinicalResource | undefined {
   const id = asString(resource.id);
   if (id === undefined) return undefined;
   let clinicalDate: string | undefined;
-  let codes: Array<{ system: string; code: string }> = [];
+  let codes: Array<{ system: string; code: string }>;
   let category: string;
   switch (type) {
     case 'Observation':
@@ -275,6 +275,8 @@ export function searchableText(chunk: Uint8Array): string {
   return text.replace(PEM_BLOCK, (pem) => certificateText(pem)).toLowerCase();
 }
 
+/** Composite keys separate their parts with U+0000; shown as a middle dot in findings. */
+const CONTROL_CHARACTERS = /[^ -\uffff]/g;
 const DIGIT_RUN = /[0-9][0-9 ()./+-]*[0-9]/g;
 
 type Matcher = (text: string) => { index: number; length: number } | undefined;
@@ -315,7 +317,7 @@ export function findPhi(chunks: readonly Uint8Array[], needles: readonly PhiNeed
       const found = match(text);
       if (found === undefined) continue;
       const from = Math.max(0, found.index - 25);
-      const context = text.slice(from, found.index + found.length + 25).replace(/[\u0000-\u001f]/g, '·');
+      const context = text.slice(from, found.index + found.length + 25).replace(CONTROL_CHARACTERS, '·');
       findings.push({ needle, chunk: index, context });
     }
   });

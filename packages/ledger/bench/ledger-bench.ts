@@ -84,6 +84,15 @@ interface Sample {
   failed: number;
   latencies: number[];
   elapsedMs: number;
+  /** Process CPU time (all threads) over wall time: 1.0 = one core busy. */
+  cores?: number;
+}
+
+async function measured(run: () => Promise<Sample>): Promise<Sample> {
+  const before = process.cpuUsage();
+  const sample = await run();
+  const used = process.cpuUsage(before);
+  return { ...sample, cores: (used.user + used.system) / 1000 / sample.elapsedMs };
 }
 
 async function closedLoop(clients: LedgerClient[], patientIds: string[], concurrency: number): Promise<Sample> {
@@ -155,7 +164,7 @@ function row(label: string, sample: Sample): string {
   const tps = (sample.committed / sample.elapsedMs) * 1000;
   const p50 = percentile(sample.latencies, 50).toFixed(1);
   const p99 = percentile(sample.latencies, 99).toFixed(1);
-  return `| ${label} | ${sample.committed} | ${sample.failed} | ${tps.toFixed(0)} | ${p50} | ${p99} |`;
+  return `| ${label} | ${sample.committed} | ${sample.failed} | ${tps.toFixed(0)} | ${p50} | ${p99} | ${(sample.cores ?? 0).toFixed(2)} |`;
 }
 
 async function main(): Promise<void> {
@@ -185,11 +194,14 @@ async function main(): Promise<void> {
     console.log(
       `→ ceiling from verification alone (5 verifies/tx, 1 core): ${(ceiling.verifyPerSec / 5).toFixed(0)} tx/s\n`,
     );
-    console.log('| load | committed | failed | tx/s | p50 ms | p99 ms |');
-    console.log('|---|---|---|---|---|---|');
-    for (const concurrency of levels)
-      console.log(row(`closed loop, ${concurrency} in flight`, await closedLoop(clients, patientIds, concurrency)));
-    console.log(row(`open loop, ${offeredRate} tx/s offered`, await openLoop(clients, patientIds, offeredRate)));
+    console.log('| load | committed | failed | tx/s | p50 ms | p99 ms | CPU (cores) |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const concurrency of levels) {
+      const sample = await measured(() => closedLoop(clients, patientIds, concurrency));
+      console.log(row(`closed loop, ${concurrency} in flight`, sample));
+    }
+    const open = await measured(() => openLoop(clients, patientIds, offeredRate));
+    console.log(row(`open loop, ${offeredRate} tx/s offered`, open));
     const report = await ledger.verify();
     console.log(
       `\nverify: ${report.ok ? 'ok' : 'FAILED'} (${report.blocksChecked} blocks, ${report.transactionsChecked} transactions)`,

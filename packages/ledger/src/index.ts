@@ -1,6 +1,7 @@
 export type {
   BlockEvent,
   BlockTransactionSummary,
+  ChainTip,
   ChaincodeEvent,
   CloseableAsyncIterable,
   ConnectOptions,

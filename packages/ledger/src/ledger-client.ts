@@ -62,6 +62,15 @@ export interface VerifyReport {
   /** The first bad block, when `ok` is false. */
   readonly firstBadBlock?: number;
   readonly problems: readonly string[];
+  /** Things that are not chain corruption but deserve an operator's eye (e.g. derived tables rebuilt on open). */
+  readonly warnings?: readonly string[];
+  /** The chain's tip when verified: record it, and pass it to a later `verify` to detect a truncated chain. */
+  readonly tip?: ChainTip;
+}
+
+export interface ChainTip {
+  readonly height: number;
+  readonly hash: string;
 }
 
 export interface EventStreamOptions {
@@ -104,7 +113,10 @@ export interface Ledger {
   connect(identity: SigningIdentity, options?: ConnectOptions): LedgerClient;
   /** Number of committed blocks (the next block number). */
   height(): Promise<number>;
-  /** Re-walks the whole chain: hashes, links, signatures, validation outcomes and the world state. */
-  verify(): Promise<VerifyReport>;
+  /**
+   * Re-walks the whole chain: hashes, links, signatures, validation outcomes and the world state. With `expectedTip`
+   * (from an earlier report) it also proves the chain was not cut back since.
+   */
+  verify(options?: { readonly expectedTip?: ChainTip }): Promise<VerifyReport>;
   close(): Promise<void>;
 }

@@ -231,12 +231,18 @@ function channelMsp(genesis: Block): MembershipService {
 describe('EmbeddedLedger verify() after the SQLite file was tampered with', () => {
   it('control: an untampered copy verifies, also after re-signing it with the orderer key', async () => {
     const report = await reopenAndVerify(copyOfBase());
-    assert.deepEqual(report, {
-      ok: true,
-      blocksChecked: CHAIN.height,
-      transactionsChecked: CHAIN.transactions,
-      problems: [],
-    });
+    assert.deepEqual(
+      { ...report, tip: undefined },
+      {
+        ok: true,
+        blocksChecked: CHAIN.height,
+        transactionsChecked: CHAIN.transactions,
+        problems: [],
+        warnings: [],
+        tip: undefined,
+      },
+    );
+    assert.equal(report.tip?.height, CHAIN.height);
     // The re-signing helper alone must not break anything, so what the cases below detect is their own edit.
     const dir = copyOfBase();
     const db = new Database(join(dir, LEDGER_FILE));
@@ -439,6 +445,83 @@ describe('EmbeddedLedger verify() after the SQLite file was tampered with', () =
         3,
         /^block 3 transaction 0 is recorded VALID but validates BAD_ENDORSER_SIGNATURE$/,
       );
+    });
+  });
+
+  describe('(f) derived data and the chain tail', () => {
+    it('a changed key-history value is reported with the block that wrote the key', async () => {
+      const dir = copyOfBase();
+      tamper(dir, (db) => {
+        assert.equal(
+          db.prepare("UPDATE history SET value = x'7b7d' WHERE block_num = 2 AND tx_num = 0").run().changes > 0,
+          true,
+        );
+      });
+      assertBad(await reopenAndVerify(dir), 2, /^stored history differs from the blocks at /);
+    });
+
+    it('a changed validation code in the transaction index is reported', async () => {
+      const dir = copyOfBase();
+      tamper(dir, (db) => {
+        db.prepare(
+          "UPDATE transactions SET validation_code = 'MVCC_READ_CONFLICT' WHERE block_num = 1 AND tx_num = 0",
+        ).run();
+      });
+      assertBad(await reopenAndVerify(dir), 1, /^stored transactions differs from the blocks at /);
+    });
+
+    it('an edited hash column is reported, and the next commit does not trust it', async () => {
+      const dir = copyOfBase();
+      tamper(dir, (db) => {
+        db.prepare('UPDATE blocks SET hash = ? WHERE number = ?').run('0'.repeat(64), CHAIN.height - 1);
+      });
+      assertBad(
+        await reopenAndVerify(dir),
+        CHAIN.height - 1,
+        new RegExp(`^block ${CHAIN.height - 1} stored hash columns do not match its header$`),
+      );
+    });
+
+    it('a deleted state row is repaired on open from the blocks and reported as a warning', async () => {
+      const dir = copyOfBase();
+      tamper(dir, (db) => {
+        db.prepare('DELETE FROM state WHERE key = (SELECT min(key) FROM state)').run();
+      });
+      const report = await reopenAndVerify(dir);
+      assert.equal(report.ok, true);
+      assert.equal(report.warnings?.length, 1);
+      assert.match((report.warnings ?? []).join('; '), /derived tables were (rebuilt|replayed) from the blocks/);
+    });
+
+    it('a chain cut back at its tail is caught against the tip recorded earlier', async () => {
+      const recorded = (await reopenAndVerify(copyOfBase())).tip;
+      assert.ok(recorded);
+      const dir = copyOfBase();
+      tamper(
+        dir,
+        (db) => {
+          db.prepare('DELETE FROM blocks WHERE number = ?').run(CHAIN.height - 1);
+          db.prepare("DELETE FROM meta WHERE name = 'state_savepoint'").run();
+        },
+        { foreignKeys: false },
+      );
+      const unanchored = await reopenAndVerify(dir);
+      assert.equal(unanchored.ok, true, 'without an anchor a truncated chain is self-consistent');
+      const ledger = await EmbeddedLedger.open({
+        dataDir: dir,
+        key: KEY,
+        unsafeScryptLogN: SCRYPT_LOG_N,
+        signatureWorkers: 0,
+      });
+      try {
+        assertBad(
+          await ledger.verify({ expectedTip: recorded }),
+          CHAIN.height - 1,
+          /shorter .* than the expected height/,
+        );
+      } finally {
+        await ledger.close();
+      }
     });
   });
 });

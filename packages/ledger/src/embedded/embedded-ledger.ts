@@ -6,8 +6,15 @@ import { MedledgerContract } from '@medledger/chaincode';
 import { DomainError, ORGANIZATIONS } from '@medledger/core';
 import { EmbeddedCa, FileWallet, MembershipService, signData } from '../identity/index.js';
 import type { StorageKeySource, X509Identity } from '../identity/index.js';
-import type { ConnectOptions, Ledger, LedgerClient, SigningIdentity, VerifyReport } from '../ledger-client.js';
-import { dataHash, headerBytes } from './block.js';
+import type {
+  ChainTip,
+  ConnectOptions,
+  Ledger,
+  LedgerClient,
+  SigningIdentity,
+  VerifyReport,
+} from '../ledger-client.js';
+import { blockHash, dataHash, headerBytes } from './block.js';
 import type { Block, ChannelConfig, EndorsementPolicy } from './block.js';
 import { DEFAULT_BATCH } from './block-cutter.js';
 import type { BatchOptions } from './block-cutter.js';
@@ -182,9 +189,19 @@ export class EmbeddedLedger implements Ledger {
     return this.#store.getBlock(blockNumber);
   }
 
-  async verify(): Promise<VerifyReport> {
+  async verify(options: { readonly expectedTip?: ChainTip } = {}): Promise<VerifyReport> {
     await this.pipeline.flush();
-    return verifyChain(this.#store, this.#verifier);
+    const report = verifyChain(this.#store, this.#verifier, options.expectedTip);
+    const height = this.#store.height();
+    const recovery = this.#store.recovery;
+    const warnings =
+      recovery.reason === undefined
+        ? []
+        : [
+            `derived tables were ${recovery.rebuilt ? 'rebuilt' : 'replayed'} from the blocks when the ledger was opened: ${recovery.reason}`,
+          ];
+    const tip = height > 0 ? { height, hash: blockHash(this.#store.getBlock(height - 1).header) } : undefined;
+    return { ...report, warnings, ...(tip ? { tip } : {}) };
   }
 
   async close(): Promise<void> {

@@ -134,6 +134,8 @@ export class LedgerPipeline {
   readonly #preverified = new WeakMap<TransactionEnvelope, Promise<string[]>>();
   readonly chaincodeEvents = new EventHub<ChaincodeEvent>();
   readonly blockEvents = new EventHub<BlockEvent>();
+  /** The tip's hash, computed from its header (never read back from a stored column that could have been edited). */
+  #lastHash: string | undefined;
   #simulations = 0;
   #simulationsDone: (() => void) | undefined;
   #committing: Promise<void> | undefined;
@@ -280,7 +282,7 @@ export class LedgerPipeline {
       const cutAt = new Date();
       const header = {
         number,
-        previousHash: store.lastBlockHash(),
+        previousHash: this.#previousHash(),
         dataHash: dataHash(transactions),
         timestamp: cutAt.toISOString(),
       };
@@ -298,8 +300,16 @@ export class LedgerPipeline {
         validation: codes,
       };
       store.commitBlock(block, updates);
+      this.#lastHash = blockHash(header);
       this.#publish(block);
     });
+  }
+
+  #previousHash(): string {
+    const { store } = this.#options;
+    const height = store.height();
+    this.#lastHash ??= height === 0 ? '' : blockHash(store.getBlock(height - 1).header);
+    return this.#lastHash;
   }
 
   #publish(block: Block): void {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MedledgerContract } from '@medledger/chaincode';
+import type { Contract } from 'fabric-contract-api';
 import { DomainError, ORGANIZATIONS } from '@medledger/core';
 import { EmbeddedCa, FileWallet, MembershipService, signData } from '../identity/index.js';
 import type { StorageKeySource, X509Identity } from '../identity/index.js';
@@ -42,6 +43,8 @@ export interface EmbeddedLedgerOptions {
   readonly endorsementPolicy?: EndorsementPolicy;
   readonly batch?: Partial<BatchOptions>;
   readonly channelId?: string;
+  /** The chaincode the peers run; default the Medledger contract. */
+  readonly contract?: Contract;
   /** Worker threads that verify signatures; default one per spare core, 0 to verify on the main thread. */
   readonly signatureWorkers?: number;
   /** TESTS ONLY: cheaper scrypt for passphrase keys (see StorageKeyOptions). */
@@ -132,7 +135,7 @@ export class EmbeddedLedger implements Ledger {
       const signatures = workers > 0 ? new SignaturePool(workers) : undefined;
       const pipeline = new LedgerPipeline({
         signatures,
-        contract: new MedledgerContract(),
+        contract: options.contract ?? new MedledgerContract(),
         config,
         store,
         identities: verifier,

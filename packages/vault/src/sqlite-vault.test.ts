@@ -1,0 +1,4 @@
+import { describeVaultBehaviour } from './testing/vault-behaviour.js';
+import { createSqliteBackend } from './testing/backends.js';
+
+describeVaultBehaviour('SQLite', createSqliteBackend);

@@ -10,9 +10,70 @@ export const SYSTEMS = {
   resourceTypes: 'http://hl7.org/fhir/resource-types',
   confidentiality: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
   role: 'https://medledger.example.org/fhir/CodeSystem/role',
+  consentCategory: 'http://terminology.hl7.org/CodeSystem/consentcategorycodes',
 } as const;
 
 export const CONSENT_CATEGORY_LOINC = '59284-0';
+
+/**
+ * The consentcategorycodes a privacy consent may carry besides LOINC 59284-0 (R4 examples use them): emergency only,
+ * notice of privacy practices, and the three research access categories.
+ */
+export const CONSENT_CATEGORY_CODES = ['emrgonly', 'npp', 'research', 'rsdid', 'rsreid'] as const;
+
+const ICD_10_CODE = /^[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?$/;
+
+/**
+ * The clinical code systems a record's `codes` and a consent provision's `code` may use, each with the form of its
+ * codes. Transaction arguments stay in every block, so a "code" from any other system (an identifier system such as
+ * `http://hl7.org/fhir/sid/us-ssn`, a hospital's local codes) or of any other form is refused.
+ */
+export const CLINICAL_CODE_SYSTEMS: ReadonlyMap<string, RegExp> = new Map([
+  ['http://loinc.org', /^\d{1,7}-\d$/],
+  ['http://snomed.info/sct', /^\d{6,18}$/],
+  ['http://www.nlm.nih.gov/research/umls/rxnorm', /^\d{1,10}$/],
+  ['http://hl7.org/fhir/sid/cvx', /^\d{1,3}$/],
+  ['http://hl7.org/fhir/sid/icd-10', ICD_10_CODE],
+  ['http://hl7.org/fhir/sid/icd-10-cm', ICD_10_CODE],
+  ['http://www.ama-assn.org/go/cpt', /^\d{4}[0-9A-Z]$/],
+]);
+
+/** Whether a coding is a code of one of the CLINICAL_CODE_SYSTEMS, in that system's form. */
+export function isClinicalCode(coding: { readonly system: string; readonly code: string }): boolean {
+  return CLINICAL_CODE_SYSTEMS.get(coding.system)?.test(coding.code) ?? false;
+}
+
+/**
+ * A record's coarse category: the FHIR observation-category codes, plus one category per kind of record that has no
+ * observation category. The API maps a resource to one of these (Synthea's `vital-sign` to `vital-signs`, a
+ * DiagnosticReport's v2-0074 `LAB` to `laboratory`, a CarePlan's SNOMED category to `care-plan`); anything else is
+ * `other`.
+ */
+export const RECORD_CATEGORIES = [
+  'vital-signs',
+  'laboratory',
+  'social-history',
+  'imaging',
+  'procedure',
+  'survey',
+  'exam',
+  'therapy',
+  'activity',
+  'encounter',
+  'problem-list-item',
+  'encounter-diagnosis',
+  'medication',
+  'immunization',
+  'allergy',
+  'care-plan',
+  'diagnostic-report',
+  'document',
+  'claim',
+  'coverage',
+  'explanation-of-benefit',
+  'other',
+] as const;
+export type RecordCategory = (typeof RECORD_CATEGORIES)[number];
 
 export const ROLES = [
   'patient',

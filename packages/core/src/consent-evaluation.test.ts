@@ -62,15 +62,17 @@ const PROVISION_E = `{"type": "deny",
              "reference": {"reference": "Organization/HospitalAMSP"}}],
   "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]}`;
 
-/** A ledger consent version built from a §1.1 provision through the real parser. */
+/**
+ * A ledger consent version built from a §1.1 provision through the real parser. The consent is submitted as a new one
+ * (without id; the contract makes ids) by a patient whose pseudonymous id has the ledger's form.
+ */
 function fromFhir(id: string, provisionJson: string, policyRule: 'OPTIN' | 'OPTOUT', status = 'active'): ConsentRecord {
   const input = parseFhirConsent({
     resourceType: 'Consent',
-    id,
     status,
     scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: 'Patient/p-7f3a' },
+    patient: { reference: 'Patient/pt-000000000000000000007f3a' },
     policyRule: { coding: [{ system: ACT_CODE, code: policyRule }] },
     provision: JSON.parse(provisionJson) as unknown,
   });

@@ -68,15 +68,37 @@ const PROVISION_E = `{"type": "deny",
 const PATCH_F = `[{"op": "replace", "path": "/status", "value": "inactive"}]`;
 
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const CONSENT_CATEGORY = 'http://terminology.hl7.org/CodeSystem/consentcategorycodes';
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 const ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 const RESOURCE_TYPES = 'http://hl7.org/fhir/resource-types';
 
-/** A fresh deep copy of the §1.1 envelope with the given provision (and, optionally, policy rule). */
-function consentWith(provision: unknown, policyRule: 'OPTIN' | 'OPTOUT' = 'OPTIN'): Json {
+/** An id of the ledger's form: a type prefix and 24 hex digits (here a short hex label, zero-padded). */
+const ledgerId = (prefix: string, hex: string): string => `${prefix}-${hex.padStart(24, '0')}`;
+/** The document's `c-001` and `p-7f3a` in the forms the ledger accepts (the contract issues both). */
+const CONSENT_ID = ledgerId('c', 'c001');
+const PATIENT_ID = ledgerId('pt', '7f3a');
+const record = (type: string, hex: string): string => `${type}/${ledgerId('r', hex)}`;
+
+/**
+ * The §1.1 envelope as the API submits it to the ledger: the document's example ids in the ledger's id forms, and
+ * without `dateTime`, `performer` and `organization`, which the contract fills itself.
+ */
+function submittedEnvelope(): Json {
   const consent = JSON.parse(ENVELOPE_JSON) as Json;
+  delete consent.dateTime;
+  delete consent.performer;
+  delete consent.organization;
+  consent.id = CONSENT_ID;
+  consent.patient = { reference: `Patient/${PATIENT_ID}` };
+  return consent;
+}
+
+/** A fresh deep copy of the submitted §1.1 envelope with the given provision (and, optionally, policy rule). */
+function consentWith(provision: unknown, policyRule: 'OPTIN' | 'OPTOUT' = 'OPTIN'): Json {
+  const consent = submittedEnvelope();
   consent.provision = typeof provision === 'string' ? JSON.parse(provision) : structuredClone(provision);
   consent.policyRule = { coding: [{ system: ACT_CODE, code: policyRule }] };
   return consent;
@@ -199,10 +221,10 @@ void describe('parseFhirConsent: the FHIR-CONVENTIONS §1.1 examples', () => {
     void it(`parses example (${name}) to its normalized provision`, () => {
       const parsed = parseFhirConsent(EXAMPLES[name]);
       assert.deepEqual(parsed, {
-        id: 'c-001',
+        id: CONSENT_ID,
         status: 'active',
         policyRule: EXPECTED[name].policyRule,
-        patientId: 'p-7f3a',
+        patientId: PATIENT_ID,
         provision: EXPECTED[name].provision,
       } satisfies ConsentInput);
     });
@@ -221,6 +243,12 @@ void describe('parseFhirConsent: the FHIR-CONVENTIONS §1.1 examples', () => {
     assert.equal(parseFhirConsent(patched).status, 'inactive');
   });
 
+  void it('rejects the envelope as printed: the contract records dateTime, performer and organization itself', () => {
+    const printed = JSON.parse(ENVELOPE_JSON) as Json;
+    printed.provision = JSON.parse(PROVISION_E);
+    assertRejects(() => parseFhirConsent(printed), 'INVALID_ARGUMENT', /dateTime, performer, organization/);
+  });
+
   void it('does not mutate its input', () => {
     const input = consentWith(PROVISION_B);
     const before = structuredClone(input);
@@ -236,30 +264,34 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
     }
   });
 
-  void it('accepts a consent without id, dateTime, performer and organization (the server fills them)', () => {
+  void it('accepts a consent without id (a new consent, whose id the contract makes)', () => {
     const minimal = structuredClone(EXAMPLES.e);
     delete minimal.id;
-    delete minimal.dateTime;
-    delete minimal.performer;
-    delete minimal.organization;
     const parsed = parseFhirConsent(minimal);
     assert.equal('id' in parsed, false);
     assert.deepEqual(parsed.provision, EXPECTED.e.provision);
   });
 
-  void it('accepts an optional policy.uri and additional category codings besides LOINC 59284-0', () => {
-    const consent = {
-      ...EXAMPLES.d,
-      policy: [{ uri: 'https://medledger.example.org/policy/v1' }],
-      category: [
-        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentcategorycodes', code: 'npp' }] },
-        { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
-      ],
-    };
-    assert.deepEqual(parseFhirConsent(consent).provision, EXPECTED.d.provision);
+  void it('accepts consentcategorycodes codings from the short list besides LOINC 59284-0', () => {
+    for (const code of ['emrgonly', 'npp', 'research', 'rsdid', 'rsreid']) {
+      const consent = {
+        ...EXAMPLES.d,
+        category: [
+          { coding: [{ system: CONSENT_CATEGORY, code }] },
+          { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
+        ],
+      };
+      assert.deepEqual(parseFhirConsent(consent).provision, EXPECTED.d.provision);
+    }
   });
 
-  void it('reads policyRule from its v3-ActCode coding, ignoring codings of other systems', () => {
+  void it('reads policyRule from its v3-ActCode coding, given once or repeated', () => {
+    const coding = { system: ACT_CODE, code: 'OPTOUT' };
+    assert.equal(parseFhirConsent({ ...EXAMPLES.a, policyRule: { coding: [coding] } }).policyRule, 'OPTOUT');
+    assert.equal(parseFhirConsent({ ...EXAMPLES.a, policyRule: { coding: [coding, coding] } }).policyRule, 'OPTOUT');
+  });
+
+  void it('rejects codings of other systems beside the one it reads: they would be kept in the block unread', () => {
     const consent = {
       ...EXAMPLES.a,
       policyRule: {
@@ -269,7 +301,21 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
         ],
       },
     };
-    assert.equal(parseFhirConsent(consent).policyRule, 'OPTOUT');
+    assertRejects(() => parseFhirConsent(consent), 'INVALID_ARGUMENT', /Consent\.policyRule/);
+  });
+
+  void it('rejects the members the contract fills or the API strips (meta, dateTime, performer, organization, sourceReference, policy)', () => {
+    const members: Json = {
+      meta: { versionId: '1', lastUpdated: '2025-03-01T10:00:00Z' },
+      dateTime: '2025-03-01T10:00:00Z',
+      performer: [{ reference: `Patient/${PATIENT_ID}` }],
+      organization: [{ reference: 'Organization/HospitalAMSP' }],
+      sourceReference: { reference: record('DocumentReference', 'd1') },
+      policy: [{ uri: 'https://medledger.example.org/policy/v1' }],
+    };
+    for (const [member, value] of Object.entries(members)) {
+      assertRejects(() => parseFhirConsent({ ...EXAMPLES.a, [member]: value }), 'INVALID_ARGUMENT', new RegExp(member));
+    }
   });
 
   void it('rejects extensions on the ledger: the API layer keeps them off-chain', () => {
@@ -296,8 +342,8 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
         code: [{ coding: [{ system: 'http://loinc.org', code: '8867-4' }] }],
         dataPeriod: { start: '2020-01-01T00:00:00Z', end: '2020-12-31' },
         data: [
-          { meaning: 'related', reference: { reference: 'Encounter/e-1' } },
-          { meaning: 'instance', reference: { reference: 'Observation/o-55' } },
+          { meaning: 'related', reference: { reference: record('Encounter', 'e1') } },
+          { meaning: 'instance', reference: { reference: record('Observation', '55') } },
           { meaning: 'authoredby', reference: { reference: 'Practitioner/dr-lee' } },
         ],
       }),
@@ -309,8 +355,8 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
         dataPeriod: { start: '2020-01-01T00:00:00Z', end: '2020-12-31' },
         data: [
           { meaning: 'authoredby', reference: 'Practitioner/dr-lee' },
-          { meaning: 'instance', reference: 'Observation/o-55' },
-          { meaning: 'related', reference: 'Encounter/e-1' },
+          { meaning: 'instance', reference: record('Observation', '55') },
+          { meaning: 'related', reference: record('Encounter', 'e1') },
         ],
       }),
     );
@@ -412,9 +458,9 @@ void describe('parseFhirConsent: normalisation', () => {
           { system: ACT_CODE, code: 'PSY' },
         ],
         data: [
-          { meaning: 'related', reference: { reference: 'Encounter/e-2' } },
-          { meaning: 'related', reference: { reference: 'Encounter/e-1' } },
-          { meaning: 'related', reference: { reference: 'Encounter/e-2' } },
+          { meaning: 'related', reference: { reference: record('Encounter', 'e2') } },
+          { meaning: 'related', reference: { reference: record('Encounter', 'e1') } },
+          { meaning: 'related', reference: { reference: record('Encounter', 'e2') } },
         ],
       }),
     );
@@ -438,8 +484,8 @@ void describe('parseFhirConsent: normalisation', () => {
           { system: CONFIDENTIALITY, code: 'R' },
         ],
         data: [
-          { meaning: 'related', reference: 'Encounter/e-1' },
-          { meaning: 'related', reference: 'Encounter/e-2' },
+          { meaning: 'related', reference: record('Encounter', 'e1') },
+          { meaning: 'related', reference: record('Encounter', 'e2') },
         ],
       }),
     );
@@ -522,6 +568,66 @@ void describe('parseFhirConsent: rejections', () => {
     ['a patient that is not a Patient reference', { ...EXAMPLES.a, patient: { reference: 'Practitioner/dr-lee' } }],
     ['a patient given by name only', { ...EXAMPLES.a, patient: { display: 'Jane Doe' } }],
     ['a patient reference with free text', { ...EXAMPLES.a, patient: { reference: 'Patient/Jane Doe' } }],
+    ['a patient reference by MRN', { ...EXAMPLES.a, patient: { reference: 'Patient/70660c70-a188-4a1d-bbd1' } }],
+    ['a patient id that is not pseudonymous', { ...EXAMPLES.a, patient: { reference: 'Patient/p-7f3a' } }],
+    [
+      'a patient reference with a type',
+      { ...EXAMPLES.a, patient: { reference: `Patient/${PATIENT_ID}`, type: 'Jane Doe' } },
+    ],
+    ['an id the contract did not issue', { ...EXAMPLES.a, id: 'c-001' }],
+    ['an MRN as id', { ...EXAMPLES.a, id: '70660c70-a188-4a1d-bbd1-ddecf886f34f' }],
+    [
+      'a scope with a further coding',
+      {
+        ...EXAMPLES.a,
+        scope: {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+            { system: 'urn:oid:2.16.840.1.113883.4.1', code: '999-12-3456' },
+          ],
+        },
+      },
+    ],
+    [
+      'a category coding of another system beside LOINC 59284-0',
+      {
+        ...EXAMPLES.a,
+        category: [
+          {
+            coding: [
+              { system: 'http://loinc.org', code: '59284-0' },
+              { system: 'http://hl7.org/fhir/sid/us-ssn', code: '999-12-3456' },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'a category with another LOINC code',
+      {
+        ...EXAMPLES.a,
+        category: [
+          { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
+          { coding: [{ system: 'http://loinc.org', code: '64292-6' }] },
+        ],
+      },
+    ],
+    [
+      'a consentcategorycodes code outside the short list',
+      {
+        ...EXAMPLES.a,
+        category: [
+          { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
+          { coding: [{ system: CONSENT_CATEGORY, code: 'dnr' }] },
+        ],
+      },
+    ],
+    ['meta', { ...EXAMPLES.a, meta: { versionId: 'jane.doe' } }],
+    ['a dateTime', { ...EXAMPLES.a, dateTime: '1959-08-26' }],
+    ['a performer', { ...EXAMPLES.a, performer: [{ reference: `Patient/${PATIENT_ID}` }] }],
+    ['an organization', { ...EXAMPLES.a, organization: [{ reference: 'Organization/Springfield-clinic' }] }],
+    ['a sourceReference', { ...EXAMPLES.a, sourceReference: { reference: 'DocumentReference/999-12-3456' } }],
+    ['a policy', { ...EXAMPLES.a, policy: [{ uri: 'urn:consent-form:jane.doe:1959-08-26' }] }],
     ['a missing policyRule', mutate(EXAMPLES.a, (c) => delete c.policyRule)],
     ['an unknown policyRule code', { ...EXAMPLES.a, policyRule: { coding: [{ system: ACT_CODE, code: 'OPTINR' }] } }],
     [
@@ -592,6 +698,58 @@ void describe('parseFhirConsent: rejections', () => {
     ],
     ['an actor reference of an unsupported type', child({ actor: [irc('Device/d-1')] })],
     ['an actor reference with spaces', child({ actor: [irc('Practitioner/Dr Lee')] })],
+    ['a RelatedPerson actor', child({ actor: [irc('RelatedPerson/jane.doe')] })],
+    ['a PractitionerRole actor', child({ actor: [irc('PractitionerRole/dr-lee')] })],
+    ['a CareTeam actor', child({ actor: [irc('CareTeam/ct-1')] })],
+    ['a Group actor without a role', child({ actor: [irc('Group/HospitalBMSP')] })],
+    ['a Group actor with an unknown role', child({ actor: [irc('Group/HospitalBMSP-family')] })],
+    ['a Patient actor by MRN', child({ actor: [irc('Patient/70660c70-a188-4a1d-bbd1')] })],
+    ['an Organization actor with spaces', child({ actor: [irc('Organization/Springfield General')] })],
+    [
+      'an actor reference with a type',
+      child({
+        actor: [
+          {
+            role: { coding: [{ system: PARTICIPATION, code: 'IRCP' }] },
+            reference: { reference: 'Practitioner/dr-lee', type: 'Jane Doe' },
+          },
+        ],
+      }),
+    ],
+    [
+      'an actor role with a further coding',
+      child({
+        actor: [
+          {
+            role: {
+              coding: [
+                { system: PARTICIPATION, code: 'IRCP' },
+                { system: 'http://example.org/r', code: 'jane.doe' },
+              ],
+            },
+            reference: { reference: 'Practitioner/dr-lee' },
+          },
+        ],
+      }),
+    ],
+    [
+      'an action concept with two different codes',
+      child({
+        action: [
+          {
+            coding: [
+              { system: ACTION, code: 'access' },
+              { system: ACTION, code: 'collect' },
+            ],
+          },
+        ],
+      }),
+    ],
+    ['a purpose coding with a version', child({ purpose: [{ system: ACT_REASON, code: 'TREAT', version: 'Jane' }] })],
+    [
+      'a purpose coding with userSelected',
+      child({ purpose: [{ system: ACT_REASON, code: 'TREAT', userSelected: true }] }),
+    ],
     ['an unknown action code', child({ action: [{ coding: [{ system: ACTION, code: 'read' }] }] })],
     [
       'an action from another system',
@@ -620,12 +778,37 @@ void describe('parseFhirConsent: rejections', () => {
     ],
     ['a code with spaces', child({ code: [{ coding: [{ system: 'http://loinc.org', code: 'heart rate' }] }] })],
     [
+      'a code of a local system',
+      child({ code: [{ coding: [{ system: 'http://hospital.smarthealthit.org', code: '70660c70-a188-4a1d' }] }] }),
+    ],
+    [
+      'an identifier system as a code',
+      child({ code: [{ coding: [{ system: 'http://hl7.org/fhir/sid/us-ssn', code: '999-12-3456' }] }] }),
+    ],
+    ['a LOINC code of the wrong form', child({ code: [{ coding: [{ system: 'http://loinc.org', code: '8867' }] }] })],
+    [
       'an unknown data meaning',
-      child({ data: [{ meaning: 'dependents', reference: { reference: 'Observation/o-1' } }] }),
+      child({ data: [{ meaning: 'dependents', reference: { reference: record('Observation', '1') } }] }),
     ],
     [
       'a data reference with free text',
       child({ data: [{ meaning: 'instance', reference: { reference: 'the scan from May' } }] }),
+    ],
+    [
+      'a data reference to a client-chosen id',
+      child({ data: [{ meaning: 'instance', reference: { reference: 'Observation/o-55' } }] }),
+    ],
+    [
+      'a data reference to a Patient',
+      child({ data: [{ meaning: 'instance', reference: { reference: record('Patient', '1') } }] }),
+    ],
+    [
+      'a related data reference to an Observation',
+      child({ data: [{ meaning: 'related', reference: { reference: record('Observation', '1') } }] }),
+    ],
+    [
+      'an authoredby data reference to a Patient',
+      child({ data: [{ meaning: 'authoredby', reference: { reference: `Patient/${PATIENT_ID}` } }] }),
     ],
     ['a period whose start is after its end', child({ period: { start: '2026-01-01', end: '2025-12-31' } })],
     [
@@ -705,8 +888,8 @@ void describe('parseFhirConsent: modifierExtension', () => {
 });
 
 void describe('toFhirConsent', () => {
-  const record = (input: ConsentInput, version = 3): ConsentRecord => ({
-    id: input.id ?? 'c-001',
+  const consentRecord = (input: ConsentInput, version = 3): ConsentRecord => ({
+    id: input.id ?? CONSENT_ID,
     version,
     patientId: input.patientId,
     status: input.status,
@@ -718,15 +901,23 @@ void describe('toFhirConsent', () => {
     txId: 'a1b2c3',
   });
 
+  // toFhirConsent renders for reading; to submit it again, drop the members the contract fills itself.
+  const resubmitted = ({ meta: _m, dateTime: _d, performer: _p, organization: _o, ...rest }: Json): Json => rest;
+
   for (const name of ['a', 'b', 'c', 'd', 'e'] as const) {
     void it(`round-trips example (${name}) through parseFhirConsent to the same normalized consent`, () => {
       const parsed = parseFhirConsent(EXAMPLES[name]);
-      const rendered = toFhirConsent(record(parsed));
-      assert.deepEqual(parseFhirConsent(rendered), parsed);
+      const rendered = toFhirConsent(consentRecord(parsed));
+      assert.deepEqual(parseFhirConsent(resubmitted(rendered)), parsed);
       // and through the wire form, where undefined members disappear
-      assert.deepEqual(parseFhirConsent(JSON.parse(JSON.stringify(rendered))), parsed);
+      assert.deepEqual(parseFhirConsent(resubmitted(JSON.parse(JSON.stringify(rendered)) as Json)), parsed);
     });
   }
+
+  void it('renders what a resubmission must drop: the members the contract fills', () => {
+    const rendered = toFhirConsent(consentRecord(parseFhirConsent(EXAMPLES.a)));
+    assertRejects(() => parseFhirConsent(rendered), 'INVALID_ARGUMENT', /meta, dateTime, performer, organization/);
+  });
 
   void it('round-trips a provision that uses every element', () => {
     const full = provision('permit', {
@@ -744,37 +935,37 @@ void describe('toFhirConsent', () => {
         { system: CONFIDENTIALITY, code: 'V' },
       ],
       dataPeriod: { start: '2019' },
-      data: [{ meaning: 'related', reference: 'Encounter/e-1' }],
+      data: [{ meaning: 'related', reference: record('Encounter', 'e1') }],
       provision: [provision('deny', { securityLabel: [{ system: ACT_CODE, code: 'PSY' }] })],
     });
     const input: ConsentInput = {
-      id: 'c-9',
+      id: ledgerId('c', '9'),
       status: 'inactive',
       policyRule: 'OPTOUT',
-      patientId: 'p-1',
+      patientId: ledgerId('pt', '1'),
       provision: full,
     };
-    assert.deepEqual(parseFhirConsent(toFhirConsent(record(input))), input);
+    assert.deepEqual(parseFhirConsent(resubmitted(toFhirConsent(consentRecord(input)))), input);
   });
 
   void it('renders the envelope the conventions require', () => {
-    const rendered = toFhirConsent(record(parseFhirConsent(EXAMPLES.e), 2));
+    const rendered = toFhirConsent(consentRecord(parseFhirConsent(EXAMPLES.e), 2));
     assert.equal(rendered.resourceType, 'Consent');
-    assert.equal(rendered.id, 'c-001');
+    assert.equal(rendered.id, CONSENT_ID);
     assert.deepEqual(rendered.meta, { versionId: '2', lastUpdated: '2025-03-01T10:00:00.000Z' });
     assert.deepEqual(rendered.scope, {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
     });
     assert.deepEqual(rendered.category, [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }]);
-    assert.deepEqual(rendered.patient, { reference: 'Patient/p-7f3a' });
-    assert.deepEqual(rendered.performer, [{ reference: 'Patient/p-7f3a' }]);
+    assert.deepEqual(rendered.patient, { reference: `Patient/${PATIENT_ID}` });
+    assert.deepEqual(rendered.performer, [{ reference: `Patient/${PATIENT_ID}` }]);
     assert.deepEqual(rendered.organization, [{ reference: 'Organization/HospitalAMSP' }]);
     assert.deepEqual(rendered.policyRule, { coding: [{ system: ACT_CODE, code: 'OPTOUT' }] });
     assert.equal(rendered.dateTime, '2025-03-01T10:00:00.000Z');
   });
 
   void it('renders purpose, class and securityLabel as Codings and action and actor.role as CodeableConcepts (R4 types)', () => {
-    const rendered = JSON.parse(JSON.stringify(toFhirConsent(record(parseFhirConsent(EXAMPLES.a))))) as {
+    const rendered = JSON.parse(JSON.stringify(toFhirConsent(consentRecord(parseFhirConsent(EXAMPLES.a))))) as {
       provision: { type: string; provision: Json[] };
     };
     assert.deepEqual(rendered.provision, JSON.parse(PROVISION_A));

@@ -1,12 +1,17 @@
 import {
   ACTOR_ROLES,
   CONSENT_ACTIONS,
+  CONSENT_CATEGORY_CODES,
   CONSENT_CATEGORY_LOINC,
   CONSENT_PURPOSE_CODES,
   CONSENT_STATUSES,
   CONFIDENTIALITY_ORDER,
+  isClinicalCode,
+  isOneOf,
+  NON_RECORD_TYPES,
   POLICY_RULES,
   R4_RESOURCE_TYPES,
+  ROLES,
   SENSITIVITY_CODES,
   SYSTEMS,
 } from './codes.js';
@@ -36,22 +41,13 @@ import {
   uniqueSorted,
 } from './validate.js';
 
-const CONSENT_KEYS = [
-  'resourceType',
-  'id',
-  'meta',
-  'sourceReference',
-  'status',
-  'scope',
-  'category',
-  'patient',
-  'dateTime',
-  'performer',
-  'organization',
-  'policyRule',
-  'policy',
-  'provision',
-];
+const CONSENT_KEYS = ['resourceType', 'id', 'status', 'scope', 'category', 'patient', 'policyRule', 'provision'];
+/**
+ * Members a FHIR Consent may have but a ledger submission may not. The contract fills `dateTime` (transaction time),
+ * `performer` (the caller) and `organization` (the home organisation) itself; the API layer strips the others. Each
+ * would otherwise sit in every block as an argument, with whatever dates, names or identifiers it holds.
+ */
+const SERVER_FILLED_KEYS = ['meta', 'dateTime', 'performer', 'organization', 'sourceReference', 'policy'];
 const PROVISION_KEYS = [
   'type',
   'period',
@@ -65,74 +61,123 @@ const PROVISION_KEYS = [
   'data',
   'provision',
 ];
-const CODING_KEYS = ['system', 'code', 'version', 'userSelected'];
+// Coding.version, Coding.userSelected and Reference.type have no use on the ledger, so they are not accepted either.
+const CODING_KEYS = ['system', 'code'];
 const CONCEPT_KEYS = ['coding'];
-const REFERENCE_KEYS = ['reference', 'type'];
+const REFERENCE_KEYS = ['reference'];
 /**
  * Free-text and extension members. Transaction arguments are kept in every block, so a consent carrying them would put
  * whatever they hold on the ledger forever: the API layer strips them (and keeps extensions off-chain) before submitting.
  */
 const FREE_TEXT_KEYS = ['display', 'text', 'note', 'extension', 'contained', 'sourceAttachment'];
 
-/** Actor references Medledger can match: the identities a caller's certificate gives, and care-team style groupings. */
-const ACTOR_REFERENCE =
-  /^(Practitioner|PractitionerRole|Organization|Group|Patient|RelatedPerson|CareTeam)\/[A-Za-z0-9\-.]{1,64}$/;
-const DATA_REFERENCE = /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/;
+/** Member names of the accepted shape; any other name is input and is not repeated in an error message. */
+const MEMBER_NAMES: ReadonlySet<string> = new Set([
+  ...CONSENT_KEYS,
+  ...SERVER_FILLED_KEYS,
+  ...PROVISION_KEYS,
+  ...CODING_KEYS,
+  ...CONCEPT_KEYS,
+  ...REFERENCE_KEYS,
+  ...FREE_TEXT_KEYS,
+  'modifierExtension',
+  'start',
+  'end',
+  'role',
+  'meaning',
+]);
+
+const RECORD_REFERENCE = /^([A-Z][A-Za-z]{1,63})\/r-[0-9a-f]{24}$/;
 
 /**
- * Validates a FHIR R4 Consent (FHIR-CONVENTIONS.md §1) and reduces it to its decision-relevant, code-only form.
- * Display strings, `text`, `meta` and ordinary extensions are dropped (they never reach the ledger); narrative and
- * other free-text elements are rejected.
+ * Whether `reference` is one of the identities a caller's certificate gives (FHIR-CONVENTIONS §0):
+ * `Practitioner/{uid}`, `Organization/{MSP}`, `Group/{MSP}-{role}`, or a pseudonymous `Patient/pt-…`.
+ */
+export function isActorReference(reference: string): boolean {
+  const slash = reference.indexOf('/');
+  const type = reference.slice(0, slash);
+  const id = reference.slice(slash + 1);
+  switch (type) {
+    case 'Practitioner':
+      return PATTERNS.uid.test(id);
+    case 'Organization':
+      return PATTERNS.mspId.test(id);
+    case 'Group':
+      return ROLES.some((role) => id.endsWith(`-${role}`) && PATTERNS.mspId.test(id.slice(0, -role.length - 1)));
+    case 'Patient':
+      return PATTERNS.patientId.test(id);
+    default:
+      return false;
+  }
+}
+
+/** A provision.data reference: a record (`{type}/r-…`), an Encounter, CarePlan or EpisodeOfCare, or an author. */
+function isDataReference(meaning: DataMeaning, reference: string): boolean {
+  switch (meaning) {
+    case 'instance': {
+      const type = RECORD_REFERENCE.exec(reference)?.[1] ?? '';
+      return R4_RESOURCE_TYPES.has(type) && !NON_RECORD_TYPES.has(type);
+    }
+    case 'related':
+      return PATTERNS.relatedReference.test(reference);
+    case 'authoredby':
+      // A record's author is always the Practitioner/{uid} of the clinician who registered it.
+      return reference.startsWith('Practitioner/') && isActorReference(reference);
+  }
+}
+
+/**
+ * Validates a FHIR R4 Consent as submitted to the ledger (FHIR-CONVENTIONS.md §1) and reduces it to its
+ * decision-relevant, code-only form. Everything a consent may carry is a code, a pseudonymous id or a date: free text,
+ * extensions, the members the contract fills itself, codes outside the allowed systems and references other than
+ * the caller identities are rejected, never dropped, because the submitted text stays in the block.
  * @throws DomainError INVALID_ARGUMENT for a malformed consent, UNPROCESSABLE for a modifierExtension.
  */
 export function parseFhirConsent(resource: unknown): ConsentInput {
   const consent = expectObject(resource, 'Consent');
   if (consent.resourceType !== 'Consent') throw invalid('resourceType must be Consent');
   scanMembers(consent, 'Consent', 0);
-  onlyKnownKeys(consent, CONSENT_KEYS, 'Consent');
-  const id = optionalString(consent.id, PATTERNS.fhirId, 'Consent.id');
-  if (consent.meta !== undefined) parseMeta(consent.meta);
-  const status = expectOneOf(consent.status, CONSENT_STATUSES, 'Consent.status');
-  requireCoding(consent.scope, SYSTEMS.consentScope, 'patient-privacy', 'Consent.scope');
-  const categories = expectArray(consent.category, 'Consent.category', 10).map((category, i) =>
-    conceptCodings(category, `Consent.category[${i}]`),
-  );
-  if (
-    !categories.some((codings) => codings.some((c) => c.system === SYSTEMS.loinc && c.code === CONSENT_CATEGORY_LOINC))
-  ) {
-    throw invalid(`Consent.category must include LOINC ${CONSENT_CATEGORY_LOINC}`);
+  const serverFilled = SERVER_FILLED_KEYS.filter((key) => key in consent);
+  if (serverFilled.length > 0) {
+    throw invalid(
+      `Consent: ${serverFilled.join(', ')} cannot be submitted to the ledger ` +
+        '(the contract records time, performer and organization; the API strips the rest)',
+    );
   }
+  onlyKnownKeys(consent, CONSENT_KEYS, 'Consent');
+  const id = optionalString(consent.id, PATTERNS.consentId, 'Consent.id');
+  const status = expectOneOf(consent.status, CONSENT_STATUSES, 'Consent.status');
+  codedConcept(consent.scope, SYSTEMS.consentScope, ['patient-privacy'], 'Consent.scope');
+  parseCategories(consent.category);
   const patientId = parsePatientReference(consent.patient);
-  // Filled by the contract from the transaction (time, caller, home organisation); validated, then not used.
-  optionalString(consent.dateTime, PATTERNS.fhirDateTime, 'Consent.dateTime');
-  parseReferences(consent.performer, /^(Patient|RelatedPerson)\/[A-Za-z0-9\-.]{1,64}$/, 'Consent.performer');
-  parseReferences(consent.organization, /^Organization\/[A-Za-z0-9\-.]{1,64}$/, 'Consent.organization');
-  if (consent.sourceReference !== undefined)
-    parseReferences([consent.sourceReference], DATA_REFERENCE, 'Consent.sourceReference');
-  if (consent.policy !== undefined) parsePolicy(consent.policy);
-  const policyRule = expectOneOf(
-    singleCode(consent.policyRule, SYSTEMS.actCode, 'Consent.policyRule'),
-    POLICY_RULES,
-    'Consent.policyRule',
-  );
+  const policyRule = codedConcept(consent.policyRule, SYSTEMS.actCode, POLICY_RULES, 'Consent.policyRule');
   const provision = parseProvision(consent.provision, 'Consent.provision', 0);
   return { ...(id === undefined ? {} : { id }), status, policyRule, patientId, provision };
+}
+
+/** Consent.category: LOINC 59284-0 (required) and, besides it, only the listed consentcategorycodes. */
+function parseCategories(value: unknown): void {
+  const codings = expectArray(value, 'Consent.category', 10).flatMap((category, i) =>
+    conceptCodings(category, `Consent.category[${i}]`),
+  );
+  const isPrivacyConsent = (coding: Coding): boolean =>
+    coding.system === SYSTEMS.loinc && coding.code === CONSENT_CATEGORY_LOINC;
+  const isListedCategory = (coding: Coding): boolean =>
+    coding.system === SYSTEMS.consentCategory && isOneOf(CONSENT_CATEGORY_CODES, coding.code);
+  if (!codings.every((coding) => isPrivacyConsent(coding) || isListedCategory(coding))) {
+    throw invalid(
+      `Consent.category may hold only LOINC ${CONSENT_CATEGORY_LOINC} and consentcategorycodes ` +
+        CONSENT_CATEGORY_CODES.join(', '),
+    );
+  }
+  if (!codings.some(isPrivacyConsent)) throw invalid(`Consent.category must include LOINC ${CONSENT_CATEGORY_LOINC}`);
 }
 
 function parsePatientReference(value: unknown): string {
   const reference = expectObject(value, 'Consent.patient');
   onlyKnownKeys(reference, REFERENCE_KEYS, 'Consent.patient');
-  const text = expectString(reference.reference, /^Patient\/[A-Za-z0-9\-.]{1,64}$/, 'Consent.patient.reference');
+  const text = expectString(reference.reference, /^Patient\/pt-[0-9a-f]{24}$/, 'Consent.patient.reference');
   return text.slice('Patient/'.length);
-}
-
-function parsePolicy(value: unknown): void {
-  for (const [index, item] of expectArray(value, 'Consent.policy', 5).entries()) {
-    const policy = expectObject(item, `Consent.policy[${index}]`);
-    onlyKnownKeys(policy, ['authority', 'uri'], `Consent.policy[${index}]`);
-    optionalString(policy.authority, PATTERNS.system, `Consent.policy[${index}].authority`);
-    optionalString(policy.uri, PATTERNS.system, `Consent.policy[${index}].uri`);
-  }
 }
 
 /**
@@ -152,30 +197,12 @@ function scanMembers(value: unknown, where: string, depth: number): void {
     if (key === 'modifierExtension') {
       throw new DomainError('UNPROCESSABLE', `${where}.modifierExtension is not understood by Medledger`);
     }
-    scanMembers(member, `${where}.${key}`, depth + 1);
+    scanMembers(member, `${where}.${MEMBER_NAMES.has(key) ? key : '(unsupported element)'}`, depth + 1);
   }
   const freeText = Object.keys(value).filter((key) => FREE_TEXT_KEYS.includes(key));
   if (freeText.length > 0) {
     throw invalid(`${where}: free text and extensions are not accepted on the ledger (${freeText.sort().join(', ')})`);
   }
-}
-
-function parseMeta(value: unknown): void {
-  const meta = expectObject(value, 'Consent.meta');
-  onlyKnownKeys(meta, ['versionId', 'lastUpdated', 'profile'], 'Consent.meta');
-  optionalString(meta.versionId, PATTERNS.fhirId, 'Consent.meta.versionId');
-  optionalString(meta.lastUpdated, PATTERNS.fhirDateTime, 'Consent.meta.lastUpdated');
-  optionalArray(meta.profile, 'Consent.meta.profile', 10).forEach((profile, i) =>
-    expectString(profile, PATTERNS.system, `Consent.meta.profile[${i}]`),
-  );
-}
-
-function parseReferences(value: unknown, pattern: RegExp, where: string): void {
-  optionalArray(value, where, 10).forEach((item, i) => {
-    const reference = expectObject(item, `${where}[${i}]`);
-    onlyKnownKeys(reference, REFERENCE_KEYS, `${where}[${i}]`);
-    expectString(reference.reference, pattern, `${where}[${i}].reference`);
-  });
 }
 
 function parseProvision(value: unknown, where: string, depth: number): Provision {
@@ -197,11 +224,7 @@ function parseProvision(value: unknown, where: string, depth: number): Provision
     ),
     action: uniqueSorted<ConsentAction>(
       optionalArray(source.action, `${where}.action`).map((item, i) =>
-        expectOneOf(
-          singleCode(item, SYSTEMS.consentAction, `${where}.action[${i}]`),
-          CONSENT_ACTIONS,
-          `${where}.action[${i}]`,
-        ),
+        codedConcept(item, SYSTEMS.consentAction, CONSENT_ACTIONS, `${where}.action[${i}]`),
       ),
     ),
     purpose: uniqueSorted(
@@ -211,7 +234,11 @@ function parseProvision(value: unknown, where: string, depth: number): Provision
       optionalArray(source.class, `${where}.class`).map((item, i) => parseClass(item, `${where}.class[${i}]`)),
     ),
     code: sortBy(
-      optionalArray(source.code, `${where}.code`).flatMap((item, i) => conceptCodings(item, `${where}.code[${i}]`)),
+      optionalArray(source.code, `${where}.code`).flatMap((item, i) =>
+        conceptCodings(item, `${where}.code[${i}]`).map((coding, j) =>
+          clinicalCode(coding, `${where}.code[${i}].coding[${j}]`),
+        ),
+      ),
     ),
     securityLabel: sortBy(
       optionalArray(source.securityLabel, `${where}.securityLabel`).map((item, i) =>
@@ -246,14 +273,20 @@ function parseActor(value: unknown, where: string): ProvisionActor {
   onlyKnownKeys(actor, ['role', 'reference'], where);
   if (actor.role === undefined || actor.reference === undefined)
     throw invalid(`${where} needs both role and reference`);
-  const role = expectOneOf(
-    singleCode(actor.role, SYSTEMS.participationType, `${where}.role`),
-    ACTOR_ROLES,
-    `${where}.role`,
-  );
-  const reference = expectObject(actor.reference, `${where}.reference`);
-  onlyKnownKeys(reference, REFERENCE_KEYS, `${where}.reference`);
-  return { role, reference: expectString(reference.reference, ACTOR_REFERENCE, `${where}.reference.reference`) };
+  const role = codedConcept(actor.role, SYSTEMS.participationType, ACTOR_ROLES, `${where}.role`);
+  const reference = referenceOf(actor.reference, `${where}.reference`);
+  if (!isActorReference(reference)) {
+    throw invalid(
+      `${where}.reference must be Practitioner/{uid}, Organization/{MSP}, Group/{MSP}-{role} or Patient/pt-…`,
+    );
+  }
+  return { role, reference };
+}
+
+function referenceOf(value: unknown, where: string): string {
+  const reference = expectObject(value, where);
+  onlyKnownKeys(reference, REFERENCE_KEYS, where);
+  return expectString(reference.reference, /^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9._@-]{1,64}$/, `${where}.reference`);
 }
 
 function parseData(value: unknown, where: string): ProvisionData {
@@ -264,9 +297,14 @@ function parseData(value: unknown, where: string): ProvisionData {
     ['instance', 'related', 'authoredby'] as const,
     `${where}.meaning`,
   );
-  const reference = expectObject(data.reference, `${where}.reference`);
-  onlyKnownKeys(reference, REFERENCE_KEYS, `${where}.reference`);
-  return { meaning, reference: expectString(reference.reference, DATA_REFERENCE, `${where}.reference.reference`) };
+  const reference = referenceOf(data.reference, `${where}.reference`);
+  if (!isDataReference(meaning, reference)) {
+    throw invalid(
+      `${where}.reference must be {type}/r-… (instance), Encounter|CarePlan|EpisodeOfCare/r-… (related) ` +
+        'or Practitioner/{uid} (authoredby)',
+    );
+  }
+  return { meaning, reference };
 }
 
 function parsePurpose(value: unknown, where: string): string {
@@ -283,7 +321,8 @@ function parseClass(value: unknown, where: string): string {
   return coding.code;
 }
 
-function parseSecurityLabel(value: unknown, where: string): Coding {
+/** A security label: a v3-ActCode sensitivity code or a v3-Confidentiality code. */
+export function parseSecurityLabel(value: unknown, where: string): Coding {
   const coding = parseCoding(value, where);
   const allowed =
     coding.system === SYSTEMS.actCode
@@ -297,7 +336,7 @@ function parseSecurityLabel(value: unknown, where: string): Coding {
   return coding;
 }
 
-/** A Coding reduced to system and code; display text is dropped, never stored. */
+/** A Coding of system and code only: display text, version and userSelected are rejected. */
 export function parseCoding(value: unknown, where: string): Coding {
   const coding = expectObject(value, where);
   onlyKnownKeys(coding, CODING_KEYS, where);
@@ -317,19 +356,25 @@ function conceptCodings(value: unknown, where: string): Coding[] {
   return codings;
 }
 
-function conceptHas(value: unknown, system: string, code: string, where: string): boolean {
-  return conceptCodings(value, where).some((coding) => coding.system === system && coding.code === code);
+/** A coding of one of the clinical code systems (LOINC, SNOMED CT, RxNorm, CVX, ICD-10, CPT), in its code form. */
+export function clinicalCode(coding: Coding, where: string): Coding {
+  if (!isClinicalCode(coding)) {
+    throw invalid(`${where} must be a LOINC, SNOMED CT, RxNorm, CVX, ICD-10 or CPT code in that system's form`);
+  }
+  return coding;
 }
 
-function singleCode(value: unknown, system: string, where: string): string {
-  const matching = conceptCodings(value, where).filter((coding) => coding.system === system);
-  const first = matching[0];
-  if (!first) throw invalid(`${where} needs a coding from ${system}`);
-  return first.code;
-}
-
-function requireCoding(value: unknown, system: string, code: string, where: string): void {
-  if (!conceptHas(value, system, code, where)) throw invalid(`${where} must be ${system}#${code}`);
+/**
+ * A CodeableConcept that says one thing: every coding is from `system` and carries the same code, one of `allowed`.
+ * A coding from another system would be ignored by the decision yet kept in the block, so it is refused.
+ */
+function codedConcept<T extends string>(value: unknown, system: string, allowed: readonly T[], where: string): T {
+  const codings = conceptCodings(value, where);
+  const code = codings[0]?.code;
+  if (codings.some((coding) => coding.system !== system || coding.code !== code)) {
+    throw invalid(`${where} must hold codings from ${system} with one code`);
+  }
+  return expectOneOf(code, allowed, `${where}.coding.code`);
 }
 
 function sortBy<T extends object>(items: T[]): T[] {

@@ -12,7 +12,10 @@ export interface Period {
 
 export interface ProvisionActor {
   readonly role: ActorRole;
-  /** A FHIR reference string, e.g. `Practitioner/dr-lee`, `Organization/HospitalBMSP`, `Group/HospitalBMSP-clinician`. */
+  /**
+   * A caller identity: `Practitioner/{uid}`, `Organization/{MSP}`, `Group/{MSP}-{role}` or `Patient/pt-…`, e.g.
+   * `Practitioner/dr-lee`, `Organization/HospitalBMSP`, `Group/HospitalBMSP-clinician`.
+   */
   readonly reference: string;
 }
 
@@ -43,6 +46,7 @@ export interface Provision {
 
 /** What a patient submits: the decision-relevant part of a FHIR Consent. */
 export interface ConsentInput {
+  /** An existing consent of the patient to version; a new consent gets its id from the contract. */
   readonly id?: string;
   readonly status: ConsentStatus;
   readonly policyRule: PolicyRule;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { SENSITIVITY_CODES as SENSITIVITY } from './codes.js';
 import { DomainError } from './errors.js';
 import {
   MAX_STUDY_EPSILON,
@@ -20,6 +21,17 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const HEX_A = 'a'.repeat(64);
 const HEX_B = '0123456789abcdef'.repeat(4);
+
+/** An id of the ledger's form: a type prefix and 24 hex digits (here a short hex label, zero-padded). */
+const id = (prefix: string, hex: string): string => `${prefix}-${hex.padStart(24, '0')}`;
+const PATIENT = id('pt', '7f3a');
+const PATIENT_1 = id('pt', '1');
+const PATIENT_2 = id('pt', '2');
+const STUDY = id('st', '1');
+const REQUEST_ID = '0123456789abcdef0123456789abcdef';
+/** What a careless client has at hand instead of a pseudonymous id: an MRN (a Synthea one), an SSN, a name. */
+const MRN = '70660c70-a188-4a1d-bbd1-ddecf886f34f';
+const SSN = '999-12-3456';
 
 type Json = Record<string, unknown>;
 const text = (value: unknown): string => JSON.stringify(value);
@@ -94,8 +106,8 @@ void describe('parseRegisterPatient', () => {
 
 void describe('parseRegisterRecord', () => {
   const valid: Json = {
-    recordId: 'o-55',
-    patientId: 'p-7f3a',
+    recordId: id('r', '55'),
+    patientId: PATIENT,
     resourceType: 'Observation',
     category: 'laboratory',
     securityLabels: [
@@ -108,10 +120,10 @@ void describe('parseRegisterRecord', () => {
       { system: 'http://snomed.info/sct', code: '364075005' },
     ],
     clinicalDate: '2024-11-02T08:30:00+01:00',
-    related: ['Encounter/e-2', 'CarePlan/cp-1', 'Encounter/e-2'],
+    related: [`Encounter/${id('r', 'e2')}`, `CarePlan/${id('r', 'c1')}`, `Encounter/${id('r', 'e2')}`],
     ciphertextSha256: HEX_A,
     plaintextHmac: HEX_B,
-    supersedes: 'o-54',
+    supersedes: id('r', '54'),
   };
 
   void it('rejects display text in codings, since arguments are kept in blocks', () => {
@@ -124,8 +136,8 @@ void describe('parseRegisterRecord', () => {
 
   void it('accepts a full record and normalizes it: lists sorted and de-duplicated', () => {
     assert.deepEqual(parseRegisterRecord(text(valid)), {
-      recordId: 'o-55',
-      patientId: 'p-7f3a',
+      recordId: id('r', '55'),
+      patientId: PATIENT,
       resourceType: 'Observation',
       category: 'laboratory',
       securityLabels: [
@@ -137,17 +149,17 @@ void describe('parseRegisterRecord', () => {
         { system: 'http://snomed.info/sct', code: '364075005' },
       ],
       clinicalDate: '2024-11-02T08:30:00+01:00',
-      related: ['CarePlan/cp-1', 'Encounter/e-2'],
+      related: [`CarePlan/${id('r', 'c1')}`, `Encounter/${id('r', 'e2')}`],
       ciphertextSha256: HEX_A,
       plaintextHmac: HEX_B,
-      supersedes: 'o-54',
+      supersedes: id('r', '54'),
     });
   });
 
   void it('accepts a minimal record, defaulting the lists to empty', () => {
     const minimal = {
-      recordId: 'o-1',
-      patientId: 'p-1',
+      recordId: id('r', '1'),
+      patientId: PATIENT_1,
       resourceType: 'Condition',
       category: 'problem-list-item',
       ciphertextSha256: HEX_A,
@@ -184,9 +196,31 @@ void describe('parseRegisterRecord', () => {
       ['a birth date in a non-FHIR format as clinical date', { clinicalDate: '12/04/1980' }],
       ['a clinical date that is not a calendar date', { clinicalDate: '2025-02-29' }],
       ['a clinical time without a zone', { clinicalDate: '2024-11-02T08:30:00' }],
-      ['a related reference to a Patient', { related: ['Patient/p-1'] }],
+      ['an MRN as record id', { recordId: MRN }],
+      ['a client-chosen record id', { recordId: 'o-55' }],
+      ['a record id with upper-case hex', { recordId: id('r', '55').toUpperCase() }],
+      ['an MRN as patient id', { patientId: MRN }],
+      ['an SSN as patient id', { patientId: SSN }],
+      ['a patient id of another kind', { patientId: id('st', '1') }],
+      ['a related reference to a Patient', { related: [`Patient/${PATIENT_1}`] }],
       ['a related reference with free text', { related: ['Encounter/visit on Monday'] }],
+      ['a related reference to an MRN', { related: [`Encounter/${MRN}`] }],
+      ['a related reference to a client-chosen id', { related: ['Encounter/e-2'] }],
+      ['an MRN as supersedes', { supersedes: MRN }],
+      ['a phone number as category', { category: 'tel-555-870-4967' }],
+      ['a family name as category', { category: 'okeefe' }],
+      ['an observation category misspelt', { category: 'vital-sign' }],
       ['a code with spaces', { codes: [{ system: 'http://loinc.org', code: 'HIV positive' }] }],
+      ['an SSN as a code', { codes: [{ system: 'http://hl7.org/fhir/sid/us-ssn', code: SSN }] }],
+      ['an MRN as a local code', { codes: [{ system: 'http://hospital.smarthealthit.org', code: MRN }] }],
+      ['a LOINC code of the wrong form', { codes: [{ system: 'http://loinc.org', code: 'okeefe' }] }],
+      ['a SNOMED CT code of the wrong form', { codes: [{ system: 'http://snomed.info/sct', code: '34552-0' }] }],
+      ['an ICD-10 code of the wrong form', { codes: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'e11.9' }] }],
+      ['a coding version', { codes: [{ system: 'http://loinc.org', code: '8867-4', version: 'Jane Doe' }] }],
+      ['a coding userSelected', { codes: [{ system: 'http://loinc.org', code: '8867-4', userSelected: true }] }],
+      ['an unknown sensitivity label', { securityLabels: [{ system: ACT_CODE, code: 'TBOO' }] }],
+      ['an unknown confidentiality label', { securityLabels: [{ system: CONFIDENTIALITY, code: 'X' }] }],
+      ['a security label of another system', { securityLabels: [{ system: 'urn:x', code: 'HIV' }] }],
       [
         'a coding with a text member',
         { codes: [{ system: 'http://loinc.org', code: '8867-4', text: 'pulse of Jane' }] },
@@ -195,24 +229,24 @@ void describe('parseRegisterRecord', () => {
       ['a coding with a non-URI system', { codes: [{ system: 'loinc', code: '8867-4' }] }],
       [
         'more than 20 security labels',
-        { securityLabels: Array.from({ length: 21 }, (_, i) => ({ system: ACT_CODE, code: `C${i}` })) },
+        { securityLabels: Array.from({ length: 21 }, (_, i) => ({ system: ACT_CODE, code: SENSITIVITY[i % 8] })) },
       ],
       ['a security label list that is not an array', { securityLabels: { system: ACT_CODE, code: 'HIV' } }],
       ['an upper-case hex digest', { ciphertextSha256: HEX_A.toUpperCase() }],
       ['a short digest', { plaintextHmac: 'abc123' }],
       ['a missing digest', { ciphertextSha256: undefined }],
-      ['a malformed supersedes id', { supersedes: 'o 54' }],
+      ['a malformed supersedes id', { supersedes: 'r 54' }],
       ['the record itself', { resource: { resourceType: 'Observation', subject: { display: 'Jane Doe' } } }],
     ]);
   });
 });
 
 void describe('parseAuthorizeAccess', () => {
-  const valid: Json = { patientId: 'p-7f3a', purpose: 'TREAT' };
+  const valid: Json = { patientId: PATIENT, purpose: 'TREAT' };
 
   void it('defaults to a search over all types and records', () => {
     assert.deepEqual(parseAuthorizeAccess(text(valid)), {
-      patientId: 'p-7f3a',
+      patientId: PATIENT,
       purpose: 'TREAT',
       resourceTypes: [],
       recordIds: [],
@@ -231,20 +265,20 @@ void describe('parseAuthorizeAccess', () => {
       text({
         ...valid,
         resourceTypes: ['Observation', 'Condition', 'Observation'],
-        recordIds: ['o-2', 'o-1', 'o-2'],
+        recordIds: [id('r', '2'), id('r', '1'), id('r', '2')],
         interaction: 'read',
-        studyId: 's-1',
-        requestId: 'req-01HX:abc.def_1',
+        studyId: STUDY,
+        requestId: REQUEST_ID,
       }),
     );
     assert.deepEqual(parsed, {
-      patientId: 'p-7f3a',
+      patientId: PATIENT,
       purpose: 'TREAT',
       resourceTypes: ['Condition', 'Observation'],
-      recordIds: ['o-1', 'o-2'],
+      recordIds: [id('r', '1'), id('r', '2')],
       interaction: 'read',
-      studyId: 's-1',
-      requestId: 'req-01HX:abc.def_1',
+      studyId: STUDY,
+      requestId: REQUEST_ID,
     });
   });
 
@@ -257,7 +291,14 @@ void describe('parseAuthorizeAccess', () => {
       ['an unknown interaction', { interaction: 'delete' }],
       ['an unknown resource type', { resourceTypes: ['LabResult'] }],
       ['a free-text record id', { recordIds: ['blood test of 12 April'] }],
+      ['an MRN as record id', { recordIds: [MRN] }],
+      ['an MRN as patient id', { patientId: MRN }],
+      ['an SSN as patient id', { patientId: SSN }],
+      ['an MRN as study id', { studyId: MRN }],
       ['a request id with spaces', { requestId: 'request from Dr Lee' }],
+      ['a login name as request id', { requestId: 'felipa.okeefe' }],
+      ['a phone number as request id', { requestId: '555-870-4967' }],
+      ['a request id with upper-case hex', { requestId: REQUEST_ID.toUpperCase() }],
       ['a reason member', { reason: 'patient collapsed in the lobby' }],
     ]);
   });
@@ -265,24 +306,24 @@ void describe('parseAuthorizeAccess', () => {
 
 void describe('parseAuthorizeCohort', () => {
   const valid: Json = {
-    patientIds: ['p-2', 'p-1', 'p-2'],
+    patientIds: [PATIENT_2, PATIENT_1, PATIENT_2],
     purpose: 'HRESCH',
     resourceTypes: ['Observation'],
-    studyId: 's-1',
+    studyId: STUDY,
   };
 
   void it('accepts a research cohort and sorts and de-duplicates the patients', () => {
     assert.deepEqual(parseAuthorizeCohort(text(valid)), {
-      patientIds: ['p-1', 'p-2'],
+      patientIds: [PATIENT_1, PATIENT_2],
       purpose: 'HRESCH',
       resourceTypes: ['Observation'],
-      studyId: 's-1',
+      studyId: STUDY,
     });
   });
 
   void it('accepts a public-health cohort without a study', () => {
-    assert.deepEqual(parseAuthorizeCohort(text({ patientIds: ['p-1'], purpose: 'PUBHLTH' })), {
-      patientIds: ['p-1'],
+    assert.deepEqual(parseAuthorizeCohort(text({ patientIds: [PATIENT_1], purpose: 'PUBHLTH' })), {
+      patientIds: [PATIENT_1],
       purpose: 'PUBHLTH',
       resourceTypes: [],
     });
@@ -294,8 +335,10 @@ void describe('parseAuthorizeCohort', () => {
       ['a purpose other than HRESCH or PUBHLTH', { purpose: 'TREAT' }],
       ['an empty cohort', { patientIds: [] }],
       ['a missing cohort', { patientIds: undefined }],
-      ['more than 500 patients', { patientIds: Array.from({ length: 501 }, (_, i) => `p-${i}`) }],
+      ['more than 500 patients', { patientIds: Array.from({ length: 501 }, (_, i) => id('pt', i.toString(16))) }],
       ['a patient named instead of identified', { patientIds: ['Jane Doe'] }],
+      ['an MRN and an SSN as patient ids', { patientIds: [MRN, SSN] }],
+      ['a passport number as request id', { requestId: 'X12345678X' }],
       ['a cohort criterion in free text', { criteria: 'women over 50 with diabetes' }],
     ]);
   });
@@ -303,7 +346,7 @@ void describe('parseAuthorizeCohort', () => {
 
 void describe('parseRequestAccess', () => {
   const valid: Json = {
-    patientId: 'p-7f3a',
+    patientId: PATIENT,
     purpose: 'TREAT',
     resourceTypes: ['Observation'],
     sensitiveLabels: [{ system: ACT_CODE, code: 'PSY' }],
@@ -314,7 +357,7 @@ void describe('parseRequestAccess', () => {
 
   void it('accepts a request with coded reasons only', () => {
     assert.deepEqual(parseRequestAccess(text(valid)), {
-      patientId: 'p-7f3a',
+      patientId: PATIENT,
       purpose: 'TREAT',
       resourceTypes: ['Observation'],
       sensitiveLabels: [{ system: ACT_CODE, code: 'PSY' }],
@@ -351,18 +394,22 @@ void describe('parseRequestAccess', () => {
       ['an unknown sensitivity code', { sensitiveLabels: [{ system: ACT_CODE, code: 'TBOO' }] }],
       ['a period end that is not a FHIR date', { periodEnd: 'next Friday' }],
       ['an unknown purpose', { purpose: 'MARKETING' }],
+      ['an MRN as patient id', { patientId: MRN }],
+      ['an MRN as study id', { studyId: MRN }],
     ]);
   });
 });
 
 void describe('parseRespondToAccessRequest', () => {
+  const AR_1 = id('ar', '1');
+
   void it('accepts a bare approval or denial', () => {
-    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: 'ar-1', decision: 'approve' })), {
-      requestId: 'ar-1',
+    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: AR_1, decision: 'approve' })), {
+      requestId: AR_1,
       decision: 'approve',
     });
-    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: 'ar-1', decision: 'deny' })), {
-      requestId: 'ar-1',
+    assert.deepEqual(parseRespondToAccessRequest(text({ requestId: AR_1, decision: 'deny' })), {
+      requestId: AR_1,
       decision: 'deny',
     });
   });
@@ -371,7 +418,7 @@ void describe('parseRespondToAccessRequest', () => {
     assert.deepEqual(
       parseRespondToAccessRequest(
         text({
-          requestId: 'ar-1',
+          requestId: AR_1,
           decision: 'approve',
           resourceTypes: ['Observation'],
           sensitiveLabels: [],
@@ -379,7 +426,7 @@ void describe('parseRespondToAccessRequest', () => {
         }),
       ),
       {
-        requestId: 'ar-1',
+        requestId: AR_1,
         decision: 'approve',
         resourceTypes: ['Observation'],
         sensitiveLabels: [],
@@ -389,19 +436,21 @@ void describe('parseRespondToAccessRequest', () => {
   });
 
   void describe('rejections', () => {
-    rejects(parseRespondToAccessRequest, { requestId: 'ar-1', decision: 'approve' }, [
+    rejects(parseRespondToAccessRequest, { requestId: AR_1, decision: 'approve' }, [
       ['an unknown decision', { decision: 'maybe' }],
       ['a comment to the requester', { comment: 'only the blood tests please, not my therapy notes' }],
       ['an invalid period end', { periodEnd: '2025-09-31' }],
       ['a confidentiality label', { sensitiveLabels: [{ system: CONFIDENTIALITY, code: 'V' }] }],
+      ['an SSN as request id', { requestId: SSN }],
+      ['a consent id as request id', { requestId: id('c', '1') }],
     ]);
   });
 });
 
 void describe('parseBreakGlass', () => {
   void it('accepts a hashed reason, defaulting the reason code to other', () => {
-    assert.deepEqual(parseBreakGlass(text({ patientId: 'p-7f3a', reasonHash: HEX_A })), {
-      patientId: 'p-7f3a',
+    assert.deepEqual(parseBreakGlass(text({ patientId: PATIENT, reasonHash: HEX_A })), {
+      patientId: PATIENT,
       reasonHash: HEX_A,
       reasonCode: 'other',
     });
@@ -409,35 +458,35 @@ void describe('parseBreakGlass', () => {
 
   void it('accepts every coded emergency reason', () => {
     for (const reasonCode of ['unconscious-patient', 'life-threatening', 'urgent-care', 'other']) {
-      assert.equal(
-        parseBreakGlass(text({ patientId: 'p-7f3a', reasonHash: HEX_A, reasonCode })).reasonCode,
-        reasonCode,
-      );
+      assert.equal(parseBreakGlass(text({ patientId: PATIENT, reasonHash: HEX_A, reasonCode })).reasonCode, reasonCode);
     }
   });
 
   void describe('rejections', () => {
-    rejects(parseBreakGlass, { patientId: 'p-7f3a', reasonHash: HEX_A }, [
+    rejects(parseBreakGlass, { patientId: PATIENT, reasonHash: HEX_A }, [
       ['a missing reason hash (the reason is required)', { reasonHash: undefined }],
       ['the reason itself instead of its hash', { reasonHash: 'unconscious after car accident' }],
       ['a free-text reason member', { reason: 'unconscious after car accident' }],
       ['an unknown reason code', { reasonCode: 'curiosity' }],
+      ['an MRN as patient id', { patientId: MRN }],
     ]);
   });
 });
 
 void describe('parseReviewEmergency', () => {
+  const EG_1 = id('eg', '1');
+
   void it('accepts a review with an optional note hash', () => {
-    assert.deepEqual(parseReviewEmergency(text({ grantId: 'g-1', patientId: 'p-7f3a', outcome: 'justified' })), {
-      grantId: 'g-1',
-      patientId: 'p-7f3a',
+    assert.deepEqual(parseReviewEmergency(text({ grantId: EG_1, patientId: PATIENT, outcome: 'justified' })), {
+      grantId: EG_1,
+      patientId: PATIENT,
       outcome: 'justified',
     });
     assert.deepEqual(
-      parseReviewEmergency(text({ grantId: 'g-1', patientId: 'p-7f3a', outcome: 'unjustified', noteHash: HEX_B })),
+      parseReviewEmergency(text({ grantId: EG_1, patientId: PATIENT, outcome: 'unjustified', noteHash: HEX_B })),
       {
-        grantId: 'g-1',
-        patientId: 'p-7f3a',
+        grantId: EG_1,
+        patientId: PATIENT,
         outcome: 'unjustified',
         noteHash: HEX_B,
       },
@@ -445,11 +494,12 @@ void describe('parseReviewEmergency', () => {
   });
 
   void describe('rejections', () => {
-    rejects(parseReviewEmergency, { grantId: 'g-1', patientId: 'p-7f3a', outcome: 'justified' }, [
+    rejects(parseReviewEmergency, { grantId: EG_1, patientId: PATIENT, outcome: 'justified' }, [
       ['an unknown outcome', { outcome: 'pending' }],
       ['a free-text note', { note: 'Dr Lee looked up her ex-wife' }],
       ['a note hash that is not a digest', { noteHash: 'ok' }],
       ['a missing grant', { grantId: undefined }],
+      ['a grant id that is not one the ledger issues', { grantId: 'g-1' }],
     ]);
   });
 });
@@ -472,6 +522,12 @@ void describe('parseProposeStudy', () => {
     assert.equal(parsed.periodEnd, '2027-01-01T00:00:00Z');
   });
 
+  void it('accepts epsilon budgets in whole micro-epsilons', () => {
+    for (const epsilonBudget of [0.000001, 0.333333, 1.5, 9.999999]) {
+      assert.equal(parseProposeStudy(text({ ...valid, epsilonBudget })).epsilonBudget, epsilonBudget);
+    }
+  });
+
   void it('accepts the largest allowed epsilon budget', () => {
     assert.equal(
       parseProposeStudy(text({ ...valid, epsilonBudget: MAX_STUDY_EPSILON })).epsilonBudget,
@@ -487,6 +543,8 @@ void describe('parseProposeStudy', () => {
       ['a negative epsilon budget', { epsilonBudget: -1 }],
       ['an epsilon budget above the maximum', { epsilonBudget: MAX_STUDY_EPSILON + 0.001 }],
       ['an epsilon budget given as a string', { epsilonBudget: '1' }],
+      ['an epsilon budget finer than a micro-epsilon', { epsilonBudget: 0.3333333 }],
+      ['an epsilon budget carrying a phone number in its decimals', { epsilonBudget: 1.5558704967 }],
       ['a non-research purpose', { purpose: 'TREAT' }],
       ['a protocol instead of its hash', { protocolHash: 'We will study diabetics at HospitalA' }],
       ['a free-text title', { title: 'Diabetes outcomes of Jane Doe and others' }],

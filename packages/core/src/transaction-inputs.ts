@@ -1,15 +1,15 @@
 import {
-  CONFIDENTIALITY_ORDER,
   HRESCH_SPECIALISATIONS,
   NON_RECORD_TYPES,
   PURPOSES,
   R4_RESOURCE_TYPES,
+  RECORD_CATEGORIES,
   SENSITIVITY_CODES,
   SYSTEMS,
 } from './codes.js';
-import type { Purpose } from './codes.js';
+import type { Purpose, RecordCategory } from './codes.js';
 import type { Coding } from './consent-model.js';
-import { parseCoding } from './consent-fhir.js';
+import { clinicalCode, parseCoding, parseSecurityLabel } from './consent-fhir.js';
 import { fhirInstantRange } from './fhir-time.js';
 import {
   expectArray,
@@ -39,21 +39,29 @@ export const ACCESS_REASON_CODES = [
 /** Coded reasons for break-glass, besides the off-chain free text. */
 export const EMERGENCY_REASON_CODES = ['unconscious-patient', 'life-threatening', 'urgent-care', 'other'] as const;
 
-const RECORD_CATEGORY = /^[a-z][a-z0-9-]{0,39}$/;
-const RELATED_REFERENCE = /^(Encounter|CarePlan|EpisodeOfCare)\/[A-Za-z0-9\-.]{1,64}$/;
-
 function resourceType(value: unknown, where: string): string {
   const type = expectString(value, /^[A-Z][A-Za-z]{1,63}$/, where);
   if (!R4_RESOURCE_TYPES.has(type)) throw invalid(`${where} is not an R4 resource type`);
   return type;
 }
 
+/** A list of ids of one kind, sorted and de-duplicated. */
+function ids(value: unknown, pattern: RegExp, where: string, maxItems: number, required = false): string[] {
+  const list = required ? expectArray(value, where, maxItems) : optionalArray(value, where, maxItems);
+  return uniqueSorted(list.map((item, i) => expectString(item, pattern, `${where}[${i}]`)));
+}
+
 function resourceTypes(value: unknown, where: string): string[] {
   return uniqueSorted(optionalArray(value, where, 150).map((item, i) => resourceType(item, `${where}[${i}]`)));
 }
 
-function codings(value: unknown, where: string, maxItems: number): Coding[] {
-  const list = optionalArray(value, where, maxItems).map((item, i) => parseCoding(item, `${where}[${i}]`));
+function codings(
+  value: unknown,
+  where: string,
+  maxItems: number,
+  parse: (item: unknown, where: string) => Coding = parseCoding,
+): Coding[] {
+  const list = optionalArray(value, where, maxItems).map((item, i) => parse(item, `${where}[${i}]`));
   const seen = new Map(list.map((coding) => [`${coding.system}|${coding.code}`, coding]));
   return [...seen.keys()].sort().map((key) => seen.get(key) as Coding);
 }
@@ -74,18 +82,9 @@ function fhirDateTime(value: unknown, where: string): string | undefined {
   return text;
 }
 
-/** Record labels: any sensitivity code; confidentiality codes must be real v3-Confidentiality levels. */
-function recordSecurityLabels(value: unknown): Coding[] {
-  const labels = codings(value, 'securityLabels', 20);
-  for (const label of labels) {
-    if (
-      label.system === SYSTEMS.confidentiality &&
-      !(CONFIDENTIALITY_ORDER as readonly string[]).includes(label.code)
-    ) {
-      throw invalid('securityLabels has an unknown v3-Confidentiality code');
-    }
-  }
-  return labels;
+/** Record codes: codes of the clinical code systems only (an identifier or a name is not a code). */
+function clinicalCodings(value: unknown, where: string): Coding[] {
+  return codings(value, where, 20, (item, at) => clinicalCode(parseCoding(item, at), at));
 }
 
 export interface RegisterPatientInput {
@@ -104,7 +103,7 @@ export interface RegisterRecordInput {
   readonly recordId: string;
   readonly patientId: string;
   readonly resourceType: string;
-  readonly category: string;
+  readonly category: RecordCategory;
   readonly securityLabels: readonly Coding[];
   readonly codes: readonly Coding[];
   readonly clinicalDate?: string;
@@ -134,22 +133,18 @@ export function parseRegisterRecord(text: string): RegisterRecordInput {
     'RegisterRecord input',
   );
   const type = resourceType(input.resourceType, 'resourceType');
-  if (NON_RECORD_TYPES.has(type)) throw invalid(`${type} cannot be registered as a patient record`);
+  if (NON_RECORD_TYPES.has(type)) throw invalid('resourceType cannot be registered as a patient record');
   const clinicalDate = fhirDateTime(input.clinicalDate, 'clinicalDate');
-  const supersedes = optionalString(input.supersedes, PATTERNS.fhirId, 'supersedes');
+  const supersedes = optionalString(input.supersedes, PATTERNS.recordId, 'supersedes');
   return {
-    recordId: expectString(input.recordId, PATTERNS.fhirId, 'recordId'),
-    patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
+    recordId: expectString(input.recordId, PATTERNS.recordId, 'recordId'),
+    patientId: expectString(input.patientId, PATTERNS.patientId, 'patientId'),
     resourceType: type,
-    category: expectString(input.category, RECORD_CATEGORY, 'category'),
-    securityLabels: recordSecurityLabels(input.securityLabels),
-    codes: codings(input.codes, 'codes', 20),
+    category: expectOneOf(input.category, RECORD_CATEGORIES, 'category'),
+    securityLabels: codings(input.securityLabels, 'securityLabels', 20, parseSecurityLabel),
+    codes: clinicalCodings(input.codes, 'codes'),
     ...(clinicalDate === undefined ? {} : { clinicalDate }),
-    related: uniqueSorted(
-      optionalArray(input.related, 'related', 20).map((item, i) =>
-        expectString(item, RELATED_REFERENCE, `related[${i}]`),
-      ),
-    ),
+    related: ids(input.related, PATTERNS.relatedReference, 'related', 20),
     ciphertextSha256: expectString(input.ciphertextSha256, PATTERNS.sha256Hex, 'ciphertextSha256'),
     plaintextHmac: expectString(input.plaintextHmac, PATTERNS.sha256Hex, 'plaintextHmac'),
     ...(supersedes === undefined ? {} : { supersedes }),
@@ -178,17 +173,13 @@ export function parseAuthorizeAccess(text: string): AuthorizeAccessInput {
     ['patientId', 'purpose', 'resourceTypes', 'recordIds', 'interaction', 'studyId', 'requestId'],
     'AuthorizeAccess input',
   );
-  const studyId = optionalString(input.studyId, PATTERNS.fhirId, 'studyId');
+  const studyId = optionalString(input.studyId, PATTERNS.studyId, 'studyId');
   const requestId = optionalString(input.requestId, PATTERNS.requestId, 'requestId');
   return {
-    patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
+    patientId: expectString(input.patientId, PATTERNS.patientId, 'patientId'),
     purpose: expectOneOf(input.purpose, PURPOSES, 'purpose'),
     resourceTypes: resourceTypes(input.resourceTypes, 'resourceTypes'),
-    recordIds: uniqueSorted(
-      optionalArray(input.recordIds, 'recordIds', 1000).map((item, i) =>
-        expectString(item, PATTERNS.fhirId, `recordIds[${i}]`),
-      ),
-    ),
+    recordIds: ids(input.recordIds, PATTERNS.recordId, 'recordIds', 1000),
     interaction:
       input.interaction === undefined
         ? 'search'
@@ -209,15 +200,11 @@ export interface AuthorizeCohortInput {
 export function parseAuthorizeCohort(text: string): AuthorizeCohortInput {
   const input = parseJsonObject(text, 'AuthorizeCohort input');
   onlyKnownKeys(input, ['patientIds', 'purpose', 'resourceTypes', 'studyId', 'requestId'], 'AuthorizeCohort input');
-  const studyId = optionalString(input.studyId, PATTERNS.fhirId, 'studyId');
+  const studyId = optionalString(input.studyId, PATTERNS.studyId, 'studyId');
   const requestId = optionalString(input.requestId, PATTERNS.requestId, 'requestId');
   const purpose = expectOneOf(input.purpose, ['HRESCH', 'PUBHLTH'] as const, 'purpose');
   if (purpose === 'HRESCH' && studyId === undefined) throw invalid('studyId is required for HRESCH');
-  const patientIds = uniqueSorted(
-    expectArray(input.patientIds, 'patientIds', 500).map((item, i) =>
-      expectString(item, PATTERNS.fhirId, `patientIds[${i}]`),
-    ),
-  );
+  const patientIds = ids(input.patientIds, PATTERNS.patientId, 'patientIds', 500, true);
   if (patientIds.length === 0) throw invalid('patientIds must not be empty');
   return {
     patientIds,
@@ -248,9 +235,9 @@ export function parseRequestAccess(text: string): RequestAccessInput {
   );
   const periodEnd = fhirDateTime(input.periodEnd, 'periodEnd');
   const reasonHash = optionalString(input.reasonHash, PATTERNS.sha256Hex, 'reasonHash');
-  const studyId = optionalString(input.studyId, PATTERNS.fhirId, 'studyId');
+  const studyId = optionalString(input.studyId, PATTERNS.studyId, 'studyId');
   return {
-    patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
+    patientId: expectString(input.patientId, PATTERNS.patientId, 'patientId'),
     purpose: expectOneOf(input.purpose, PURPOSES, 'purpose'),
     resourceTypes: resourceTypes(input.resourceTypes, 'resourceTypes'),
     sensitiveLabels: sensitiveLabels(input.sensitiveLabels, 'sensitiveLabels'),
@@ -279,7 +266,7 @@ export function parseRespondToAccessRequest(text: string): RespondToAccessReques
   );
   const periodEnd = fhirDateTime(input.periodEnd, 'periodEnd');
   return {
-    requestId: expectString(input.requestId, PATTERNS.fhirId, 'requestId'),
+    requestId: expectString(input.requestId, PATTERNS.accessRequestId, 'requestId'),
     decision: expectOneOf(input.decision, ['approve', 'deny'] as const, 'decision'),
     ...(input.resourceTypes === undefined
       ? {}
@@ -301,7 +288,7 @@ export function parseBreakGlass(text: string): BreakGlassInput {
   const input = parseJsonObject(text, 'BreakGlass input');
   onlyKnownKeys(input, ['patientId', 'reasonHash', 'reasonCode'], 'BreakGlass input');
   return {
-    patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
+    patientId: expectString(input.patientId, PATTERNS.patientId, 'patientId'),
     reasonHash: expectString(
       input.reasonHash,
       PATTERNS.sha256Hex,
@@ -324,8 +311,8 @@ export function parseReviewEmergency(text: string): ReviewEmergencyInput {
   onlyKnownKeys(input, ['grantId', 'patientId', 'outcome', 'noteHash'], 'ReviewEmergencyAccess input');
   const noteHash = optionalString(input.noteHash, PATTERNS.sha256Hex, 'noteHash');
   return {
-    grantId: expectString(input.grantId, PATTERNS.fhirId, 'grantId'),
-    patientId: expectString(input.patientId, PATTERNS.fhirId, 'patientId'),
+    grantId: expectString(input.grantId, PATTERNS.grantId, 'grantId'),
+    patientId: expectString(input.patientId, PATTERNS.patientId, 'patientId'),
     outcome: expectOneOf(input.outcome, ['justified', 'unjustified'] as const, 'outcome'),
     ...(noteHash === undefined ? {} : { noteHash }),
   };
@@ -359,9 +346,22 @@ export function parseProposeStudy(text: string): ProposeStudyInput {
     purpose: input.purpose === undefined ? 'HRESCH' : expectOneOf(input.purpose, STUDY_PURPOSES, 'purpose'),
     resourceTypes: types,
     protocolHash: expectString(input.protocolHash, PATTERNS.sha256Hex, 'protocolHash'),
-    epsilonBudget: expectPositiveNumber(input.epsilonBudget, 'epsilonBudget', MAX_STUDY_EPSILON),
+    epsilonBudget: expectEpsilon(input.epsilonBudget, 'epsilonBudget'),
     ...(periodEnd === undefined ? {} : { periodEnd }),
   };
+}
+
+/**
+ * An epsilon in (0, MAX_STUDY_EPSILON] with at most six decimals: the ledger keeps whole micro-epsilons, and finer
+ * digits would be rounded away here while staying in the block as part of the argument.
+ * @throws DomainError INVALID_ARGUMENT otherwise
+ */
+export function expectEpsilon(value: unknown, what: string): number {
+  const epsilon = expectPositiveNumber(value, what, MAX_STUDY_EPSILON);
+  if (Math.abs(epsilon * 1_000_000 - toMicroEpsilon(epsilon)) > 1e-6) {
+    throw invalid(`${what} may have at most six decimals (micro-epsilon)`);
+  }
+  return epsilon;
 }
 
 /** Converts epsilon to integer micro-units, so balances are exact on every peer. */

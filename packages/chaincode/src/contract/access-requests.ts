@@ -43,7 +43,7 @@ export async function requestAccess(tx: Tx, input: RequestAccessInput): Promise<
     input.purpose === 'ETREAT' ||
     !roleMayAssert(role, input.purpose)
   ) {
-    throw new DomainError('ACCESS_DENIED', `role ${role} may not request access for ${input.purpose}`);
+    throw new DomainError('ACCESS_DENIED', `role ${role} may not request access for this purpose`);
   }
   if (input.purpose === 'HRESCH') {
     const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);

@@ -1,4 +1,4 @@
-import { DomainError, expectString, onlyKnownKeys, optionalString, parseJsonObject, PATTERNS } from '@medledger/core';
+import { DomainError, onlyKnownKeys, optionalString, parseJsonObject, PATTERNS } from '@medledger/core';
 import type { AuditRecord } from '@medledger/core';
 import { callerPatientId, findAudit, KEYS } from './store.js';
 import type { Tx } from './tx.js';
@@ -10,17 +10,62 @@ export interface AuditTrailQuery {
 }
 
 const MAX_PAGE = 500;
+const MAX_BOOKMARK = 256;
+/** The characters between the U+0000 separators of an audit key: object types, ids, MSP ids and ISO times. */
+const KEY_PART = /^[A-Za-z0-9.:-]*$/;
+
+/**
+ * A bookmark is the key the next page starts at. Only text an audit key can hold is accepted: query transactions can
+ * be submitted too, and then their argument is in a block like any other.
+ */
+function parseBookmark(value: unknown): string {
+  if (value === undefined) return '';
+  if (
+    typeof value !== 'string' ||
+    value.length > MAX_BOOKMARK ||
+    !value.split('\u0000').every((p) => KEY_PART.test(p))
+  ) {
+    throw new DomainError('INVALID_ARGUMENT', 'bookmark must be one returned by GetAuditTrail');
+  }
+  return value;
+}
 
 export function parseAuditTrailQuery(text: string): AuditTrailQuery {
   const input = parseJsonObject(text, 'GetAuditTrail input');
   onlyKnownKeys(input, ['patientId', 'pageSize', 'bookmark'], 'GetAuditTrail input');
-  const patientId = optionalString(input.patientId, PATTERNS.fhirId, 'patientId');
+  const patientId = optionalString(input.patientId, PATTERNS.patientId, 'patientId');
   const pageSize = input.pageSize === undefined ? 100 : input.pageSize;
   if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
     throw new DomainError('INVALID_ARGUMENT', `pageSize must be an integer in 1..${MAX_PAGE}`);
   }
-  const bookmark = input.bookmark === undefined ? '' : expectString(input.bookmark, /^[\s\S]{0,1024}$/, 'bookmark');
-  return { ...(patientId === undefined ? {} : { patientId }), pageSize, bookmark };
+  return { ...(patientId === undefined ? {} : { patientId }), pageSize, bookmark: parseBookmark(input.bookmark) };
+}
+
+const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Whether `tail` is what follows the owner in an audit key: the event time (as the contract writes it) and id. */
+function isAuditKeyTail(tail: string): boolean {
+  const [time = '', id = '', end, ...rest] = tail.split('\u0000');
+  return EVENT_TIME.test(time) && PATTERNS.auditEventId.test(id) && end === '' && rest.length === 0;
+}
+
+/**
+ * One page of the caller's own audit keys. A bookmark (the key the page starts at) must be a key of exactly that
+ * range: the caller's prefix, then an event time and id.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+async function auditPage<T>(
+  tx: Tx,
+  objectType: string,
+  owner: string,
+  query: AuditTrailQuery,
+): Promise<{ items: T[]; bookmark: string }> {
+  const prefix = tx.key(objectType, owner);
+  const { bookmark } = query;
+  if (bookmark !== '' && !(bookmark.startsWith(prefix) && isAuditKeyTail(bookmark.slice(prefix.length)))) {
+    throw new DomainError('INVALID_ARGUMENT', 'bookmark must be one returned by GetAuditTrail for this caller');
+  }
+  return tx.page<T>(objectType, [owner], query.pageSize, bookmark);
 }
 
 /**
@@ -36,15 +81,15 @@ export async function getAuditTrail(
     if (query.patientId !== undefined && query.patientId !== selfPatient) {
       throw new DomainError('ACCESS_DENIED', 'patients see only their own audit trail');
     }
-    const page = await tx.page<AuditRecord>(KEYS.audit, [selfPatient], query.pageSize, query.bookmark);
+    const page = await auditPage<AuditRecord>(tx, KEYS.audit, selfPatient, query);
     return { events: page.items, bookmark: page.bookmark };
   }
   if (tx.caller.role !== 'privacy-officer') throw new DomainError('ACCESS_DENIED', 'no access to audit data');
-  const page = await tx.page<{ patientId: string; recorded: string; id: string }>(
+  const page = await auditPage<{ patientId: string; recorded: string; id: string }>(
+    tx,
     KEYS.auditByOrg,
-    [tx.caller.mspId],
-    query.pageSize,
-    query.bookmark,
+    tx.caller.mspId,
+    query,
   );
   const events: AuditRecord[] = [];
   for (const ref of page.items) {

@@ -58,7 +58,7 @@ import type {
 } from '@medledger/core';
 import { createContractHarness } from '../testing/contract-harness.js';
 import type { ContractHarness } from '../testing/contract-harness.js';
-import { consentResource, fhir, sha256 } from '../testing/medledger-fixture.js';
+import { consentResource, fhir, sha256, testRecordId } from '../testing/medledger-fixture.js';
 import { createTestNetwork } from '../testing/test-ca.js';
 import type { TestIdentity } from '../testing/test-ca.js';
 import type { AuthorizeAccessResult, AuthorizeCohortResult } from './access.js';
@@ -705,6 +705,15 @@ const EIGHT_DAYS_LATER = '2025-03-09T10:00:00Z';
 /** The default break-glass duration (chaincode README: "time-boxed grant (default 4 h)") plus a minute. */
 const PAST_BREAK_GLASS_MS = (4 * 60 + 1) * 60_000;
 const HIV = fhir.sensitivity('HIV');
+/** Well-formed ids that name nothing on the ledger (a malformed id is refused before any lookup). */
+const MISSING = {
+  patient: `pt-${'0'.repeat(24)}`,
+  record: `r-${'0'.repeat(24)}`,
+  consent: `c-${'0'.repeat(24)}`,
+  accessRequest: `ar-${'0'.repeat(24)}`,
+  grant: `eg-${'0'.repeat(24)}`,
+  study: `st-${'0'.repeat(24)}`,
+} as const;
 
 type Identities = Readonly<Record<Caller, TestIdentity>>;
 
@@ -769,7 +778,7 @@ async function createWorld(ids: Identities): Promise<World> {
     harness,
     ids['clinician-home'],
     'RegisterRecord',
-    recordInput('rec-target', patientId),
+    recordInput(testRecordId('target'), patientId),
   );
   return { harness, ids, patientId, otherPatientId, target };
 }
@@ -963,7 +972,7 @@ interface TxSpec<T> {
 // Each spec is typed by its own result; the runner sees them all as TxSpec<unknown>.
 const spec = <T>(s: TxSpec<T>): TxSpec<unknown> => s as unknown as TxSpec<unknown>;
 const isPatient = (as: Caller): boolean => CALLERS[as].role === 'patient';
-const studyId = (w: World): string => w.study?.id ?? 'st-none';
+const studyId = (w: World): string => w.study?.id ?? MISSING.study;
 const REASON_CODES: Partial<Record<Purpose, string>> = {
   HPAYMT: 'payment-claim',
   HRESCH: 'research-study',
@@ -1004,28 +1013,28 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
   RegisterPatient: spec({ input: () => ({ patientUid: CALLERS.patient.uid }) }),
   WhoAmI: spec({ evaluate: true, input: () => undefined }),
   RegisterRecord: spec({
-    input: (w) => recordInput('rec-new', w.patientId),
-    missing: () => recordInput('rec-new', 'pt-missing'),
+    input: (w) => recordInput(testRecordId('new'), w.patientId),
+    missing: () => recordInput(testRecordId('new'), MISSING.patient),
   }),
   GetRecordMetadata: spec({
     evaluate: true,
     input: (w) => ({ recordId: w.target.id }),
-    missing: () => ({ recordId: 'rec-missing' }),
+    missing: () => ({ recordId: MISSING.record }),
   }),
   EraseRecord: spec({
     input: (w, row) => ({
       recordId: w.target.id,
       ...(isPatient(row.as) || row.state === 'no request hash' ? {} : { patientRequestHash: sha256('erasure form') }),
     }),
-    missing: () => ({ recordId: 'rec-missing', patientRequestHash: sha256('erasure form') }),
+    missing: () => ({ recordId: MISSING.record, patientRequestHash: sha256('erasure form') }),
   }),
   PutConsent: spec({
     input: (w, row) => consentResource(w.patientId, optIn(permit(actorFor(w, row.as), row))),
-    missing: (w, row) => consentResource('pt-missing', optIn(permit(actorFor(w, row.as), row))),
+    missing: (w, row) => consentResource(MISSING.patient, optIn(permit(actorFor(w, row.as), row))),
   }),
   RevokeConsent: spec({
     input: (w) => ({ consentId: w.consentId }),
-    missing: () => ({ consentId: 'c-missing' }),
+    missing: () => ({ consentId: MISSING.consent }),
   }),
   GetMyConsents: spec<ConsentRecord[]>({
     evaluate: true,
@@ -1035,7 +1044,7 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
   GetConsentHistory: spec({
     evaluate: true,
     input: (w) => ({ consentId: w.consentId }),
-    missing: () => ({ consentId: 'c-missing' }),
+    missing: () => ({ consentId: MISSING.consent }),
   }),
   RequestAccess: spec({
     input: (w, row) => ({
@@ -1045,11 +1054,11 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
       reasonCode: (row.purpose !== '—' && REASON_CODES[row.purpose]) || 'referral',
       ...(row.purpose === 'HRESCH' ? { studyId: studyId(w) } : {}),
     }),
-    missing: (_w, row) => ({ patientId: 'pt-missing', purpose: row.purpose, reasonCode: 'referral' }),
+    missing: (_w, row) => ({ patientId: MISSING.patient, purpose: row.purpose, reasonCode: 'referral' }),
   }),
   RespondToAccessRequest: spec({
     input: (w) => ({ requestId: w.request?.id, decision: 'approve' }),
-    missing: () => ({ requestId: 'ar-missing', decision: 'approve' }),
+    missing: () => ({ requestId: MISSING.accessRequest, decision: 'approve' }),
   }),
   ListAccessRequests: spec<AccessRequestRecord[]>({
     evaluate: true,
@@ -1062,11 +1071,11 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
       reasonCode: 'unconscious-patient',
       ...(row.state === 'no reason' ? {} : { reasonHash: sha256('unconscious on arrival') }),
     }),
-    missing: () => ({ patientId: 'pt-missing', reasonHash: sha256('unconscious on arrival') }),
+    missing: () => ({ patientId: MISSING.patient, reasonHash: sha256('unconscious on arrival') }),
   }),
   ReviewEmergencyAccess: spec({
     input: (w) => ({ grantId: w.grant?.id, patientId: w.patientId, outcome: 'justified' }),
-    missing: (w) => ({ grantId: 'eg-missing', patientId: w.patientId, outcome: 'justified' }),
+    missing: (w) => ({ grantId: MISSING.grant, patientId: w.patientId, outcome: 'justified' }),
   }),
   ListPendingEmergencyReviews: spec<EmergencyGrant[]>({
     evaluate: true,
@@ -1100,7 +1109,7 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
   GetAuditTrail: spec<{ events: AuditRecord[] }>({
     evaluate: true,
     input: (w) => ({ patientId: w.patientId }),
-    missing: () => ({ patientId: 'pt-missing' }),
+    missing: () => ({ patientId: MISSING.patient }),
     shows: (result, w) => result.events.some((event) => event.patientId === w.patientId),
   }),
   ProposeStudy: spec({
@@ -1108,16 +1117,16 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
   }),
   DecideStudy: spec({
     input: (w) => ({ studyId: studyId(w), decision: 'approve' }),
-    missing: () => ({ studyId: 'st-missing', decision: 'approve' }),
+    missing: () => ({ studyId: MISSING.study, decision: 'approve' }),
   }),
   SpendPrivacyBudget: spec({
     input: (w) => ({ studyId: studyId(w), epsilon: 0.1, queryHash: sha256('count by age band') }),
-    missing: () => ({ studyId: 'st-missing', epsilon: 0.1, queryHash: sha256('count by age band') }),
+    missing: () => ({ studyId: MISSING.study, epsilon: 0.1, queryHash: sha256('count by age band') }),
   }),
   GetStudy: spec({
     evaluate: true,
     input: (w) => ({ studyId: studyId(w) }),
-    missing: () => ({ studyId: 'st-missing' }),
+    missing: () => ({ studyId: MISSING.study }),
   }),
 };
 

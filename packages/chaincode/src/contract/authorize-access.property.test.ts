@@ -21,7 +21,7 @@ import type { AuditRecord } from '@medledger/core';
 import fc from 'fast-check';
 import { createContractHarness } from '../testing/contract-harness.js';
 import type { ContractHarness } from '../testing/contract-harness.js';
-import { consentResource, fhir, optInPermit, sha256 } from '../testing/medledger-fixture.js';
+import { consentResource, fhir, optInPermit, sha256, testRecordId } from '../testing/medledger-fixture.js';
 import { createTestNetwork } from '../testing/test-ca.js';
 import type { TestIdentity, TestNetwork } from '../testing/test-ca.js';
 import { MedledgerContract } from './medledger-contract.js';
@@ -527,12 +527,12 @@ async function setUpPatient(
   }
   const recordIds: string[] = [];
   for (const [position, record] of spec.records.entries()) {
-    const recordId = `pr-${String(index)}-${String(position)}`;
+    const recordId = testRecordId(`property ${String(index)}-${String(position)}`);
     await ledger.submit(writers[record.custodian], 'RegisterRecord', {
       recordId,
       patientId,
       resourceType: record.type,
-      category: 'generated',
+      category: 'other',
       securityLabels: record.label === 'none' ? [] : [fhir.sensitivity(record.label)],
       codes: [],
       clinicalDate: '2024-06-01',
@@ -599,7 +599,9 @@ async function checkRequest(
 ): Promise<void> {
   const target = patients[request.patient]!;
   const recordIds =
-    request.recordPicks?.map(([p, r]) => patients[p]?.recordIds[r] ?? `pr-missing-${String(p)}-${String(r)}`) ?? [];
+    request.recordPicks?.map(
+      ([p, r]) => patients[p]?.recordIds[r] ?? testRecordId(`missing ${String(p)}-${String(r)}`),
+    ) ?? [];
   const input = {
     patientId: target.patientId,
     purpose: request.purpose,

@@ -1,4 +1,12 @@
-import { DomainError, expectString, onlyKnownKeys, parseFhirConsent, parseJsonObject, PATTERNS } from '@medledger/core';
+import {
+  DomainError,
+  expectString,
+  onlyKnownKeys,
+  parseFhirConsent,
+  parseJsonObject,
+  PATTERNS,
+  ROLES,
+} from '@medledger/core';
 import type { ConsentInput, ConsentRecord, PatientRecord } from '@medledger/core';
 import { audit, KEYS, listConsents, requireCallerPatient, saveConsent } from './store.js';
 import type { Tx } from './tx.js';
@@ -18,8 +26,12 @@ export async function putConsent(tx: Tx, fhirConsent: unknown): Promise<ConsentR
 
 /** Writes the next version of a consent (or its first) with the audit event and chaincode event it needs. */
 export async function storeConsentVersion(tx: Tx, patient: PatientRecord, input: ConsentInput): Promise<ConsentRecord> {
-  const id = input.id ?? tx.newId('c');
-  const previous = await tx.get<ConsentRecord>(tx.key(KEYS.consent, patient.id, id));
+  // A given id versions an existing consent of this patient; only the contract makes new ids, so a client cannot
+  // put an identifier of its own (an MRN, a form number) into the consent keys.
+  const previous =
+    input.id === undefined ? undefined : await tx.get<ConsentRecord>(tx.key(KEYS.consent, patient.id, input.id));
+  if (input.id !== undefined && !previous) throw new DomainError('NOT_FOUND', 'consent not found');
+  const id = previous?.id ?? tx.newId('c');
   const record: ConsentRecord = {
     id,
     version: previous ? previous.version + 1 : 1,
@@ -47,12 +59,15 @@ export async function storeConsentVersion(tx: Tx, patient: PatientRecord, input:
   return record;
 }
 
+/** An actor naming an organisation: `Organization/{MSP}` or `Group/{MSP}-{role}` (roles may contain hyphens). */
+const ORG_ACTOR = new RegExp(`^(?:Organization/([^/]+)|Group/(.+?)-(?:${ROLES.join('|')}))$`);
+
 /** Organisations a consent names, so that their privacy officers see grants and revocations that concern them. */
 function consentActorOrgs(record: ConsentRecord): string[] {
   const orgs = new Set<string>();
   const visit = (provision: ConsentRecord['provision']): void => {
     for (const actor of provision.actor) {
-      const match = /^(?:Organization\/([^/]+)|Group\/(.+)-[a-z-]+)$/.exec(actor.reference);
+      const match = ORG_ACTOR.exec(actor.reference);
       const org = match?.[1] ?? match?.[2];
       if (org !== undefined) orgs.add(org);
     }
@@ -65,7 +80,7 @@ function consentActorOrgs(record: ConsentRecord): string[] {
 export function parseConsentId(text: string): string {
   const input = parseJsonObject(text, 'RevokeConsent input');
   onlyKnownKeys(input, ['consentId'], 'RevokeConsent input');
-  return expectString(input.consentId, PATTERNS.fhirId, 'consentId');
+  return expectString(input.consentId, PATTERNS.consentId, 'consentId');
 }
 
 /** Revokes a consent: a new version with status inactive. Only the patient, and only an active consent. */

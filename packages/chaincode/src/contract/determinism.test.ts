@@ -14,7 +14,7 @@ import { before, describe, it } from 'node:test';
 import { MedledgerContract } from './medledger-contract.js';
 import { createContractHarness } from '../testing/contract-harness.js';
 import type { ContractHarness, InvokeResult } from '../testing/contract-harness.js';
-import { consentResource, fhir, sha256 } from '../testing/medledger-fixture.js';
+import { consentResource, fhir, sha256, testRecordId, testRequestId } from '../testing/medledger-fixture.js';
 import { createTestNetwork, testPatientUid } from '../testing/test-ca.js';
 import type { TestIdentity } from '../testing/test-ca.js';
 
@@ -192,7 +192,9 @@ class Peer {
   }
 }
 
-function recordInput(recordId: string, patientId: string, extra: Record<string, unknown> = {}) {
+/** A record named by a label; its id is the label's record id (`testRecordId`). */
+function recordInput(label: string, patientId: string, extra: Record<string, unknown> = {}) {
+  const recordId = testRecordId(label);
   return {
     recordId,
     patientId,
@@ -201,7 +203,7 @@ function recordInput(recordId: string, patientId: string, extra: Record<string, 
     securityLabels: [],
     codes: [{ system: 'http://loinc.org', code: '4548-4' }],
     clinicalDate: '2024-11-02',
-    related: ['Encounter/enc-1'],
+    related: [`Encounter/${testRecordId('enc-1')}`],
     ciphertextSha256: sha256(`ciphertext ${recordId}`),
     plaintextHmac: sha256(`plaintext ${recordId}`),
     ...extra,
@@ -250,7 +252,6 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
         action: [fhir.action('use')],
         purpose: [fhir.purpose('HRESCH')],
       }),
-      { id: 'research-optin' },
     ),
   );
   const insurerRequest = (
@@ -309,9 +310,9 @@ const CASES: readonly Case[] = [
   {
     tx: 'RegisterRecord',
     who: 'drA',
-    input: (h) => recordInput('obs-a1-v2', h.alice, { supersedes: 'obs-a1' }),
+    input: (h) => recordInput('obs-a1-v2', h.alice, { supersedes: testRecordId('obs-a1') }),
   },
-  { tx: 'EraseRecord', who: 'alice', input: () => ({ recordId: 'cond-a3' }), newId: (r) => r.receiptId },
+  { tx: 'EraseRecord', who: 'alice', input: () => ({ recordId: testRecordId('cond-a3') }), newId: (r) => r.receiptId },
   {
     tx: 'PutConsent',
     who: 'alice',
@@ -363,13 +364,13 @@ const CASES: readonly Case[] = [
   {
     tx: 'AuthorizeAccess',
     who: 'drB',
-    input: (h) => ({ patientId: h.alice, purpose: 'TREAT', interaction: 'search', requestId: 'req-42' }),
+    input: (h) => ({ patientId: h.alice, purpose: 'TREAT', interaction: 'search', requestId: testRequestId('42') }),
     newId: (r) => r.auditEventId,
   },
   {
     tx: 'AuthorizeAccess',
     who: 'drB',
-    input: (h) => ({ patientId: h.bob, purpose: 'ETREAT', recordIds: ['obs-b1'], interaction: 'read' }),
+    input: (h) => ({ patientId: h.bob, purpose: 'ETREAT', recordIds: [testRecordId('obs-b1')], interaction: 'read' }),
     newId: (r) => r.auditEventId,
   },
   {
@@ -393,7 +394,7 @@ const CASES: readonly Case[] = [
   {
     tx: 'SpendPrivacyBudget',
     who: 'researcher',
-    input: (h) => ({ studyId: h.approvedStudy, epsilon: 0.3333333, queryHash: sha256('query 2') }),
+    input: (h) => ({ studyId: h.approvedStudy, epsilon: 0.333333, queryHash: sha256('query 2') }),
   },
 ];
 

@@ -7,6 +7,7 @@ import {
   parseBreakGlass,
   parseJsonObject,
   parseProposeStudy,
+  PATTERNS,
   parseRegisterPatient,
   parseRegisterRecord,
   parseRequestAccess,
@@ -57,10 +58,10 @@ async function run(ctx: Context, work: (tx: Tx) => Promise<unknown>): Promise<st
   }
 }
 
-function parseIdArgument(text: string, member: string, what: string): string {
+function parseIdArgument(text: string, member: string, pattern: RegExp, what: string): string {
   const input = parseJsonObject(text, what);
   const value = input[member];
-  if (typeof value !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(value) || Object.keys(input).length !== 1) {
+  if (typeof value !== 'string' || !pattern.test(value) || Object.keys(input).length !== 1) {
     throw new DomainError('INVALID_ARGUMENT', `${what} must be {"${member}": "<id>"}`);
   }
   return value;
@@ -76,10 +77,10 @@ export class MedledgerContract extends Contract {
     super('medledger');
   }
 
-  override async unknownTransaction(ctx: Context): Promise<void> {
-    const { fcn } = ctx.stub.getFunctionAndParameters();
+  override async unknownTransaction(_ctx: Context): Promise<void> {
+    // The transaction name is input and is not repeated: a client may have put anything there.
     await Promise.resolve();
-    throw new DomainError('INVALID_ARGUMENT', `[INVALID_ARGUMENT] unknown transaction ${fcn.slice(0, 64)}`);
+    throw new DomainError('INVALID_ARGUMENT', '[INVALID_ARGUMENT] unknown transaction');
   }
 
   @Transaction()
@@ -103,7 +104,9 @@ export class MedledgerContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async GetRecordMetadata(ctx: Context, input: string): Promise<string> {
-    return run(ctx, (tx) => getRecordMetadata(tx, parseIdArgument(input, 'recordId', 'GetRecordMetadata input')));
+    return run(ctx, (tx) =>
+      getRecordMetadata(tx, parseIdArgument(input, 'recordId', PATTERNS.recordId, 'GetRecordMetadata input')),
+    );
   }
 
   @Transaction()
@@ -217,6 +220,6 @@ export class MedledgerContract extends Contract {
   @Transaction(false)
   @Returns('string')
   async GetStudy(ctx: Context, input: string): Promise<string> {
-    return run(ctx, (tx) => getStudy(tx, parseIdArgument(input, 'studyId', 'GetStudy input')));
+    return run(ctx, (tx) => getStudy(tx, parseIdArgument(input, 'studyId', PATTERNS.studyId, 'GetStudy input')));
   }
 }

@@ -4,17 +4,25 @@
  * clinical dates) and many times the way a careless or malicious client might (names as ids, identifiers as codes,
  * addresses in free-text elements, birth dates in date fields, PHI hidden behind a duplicate JSON key, query
  * transactions submitted with PHI arguments...). A transaction that receives PHI must reject it (then nothing is
- * committed) or commit none of it. Finally everything a block and the world state would hold is scanned for every
- * PHI string of every patient, with the usual normalisations (case, phone and SSN digits, birth-date formats).
+ * committed) or commit none of it, and a rejection's message must not repeat it (errors may be logged). Finally
+ * everything a block and the world state would hold is scanned for every PHI string of every patient, with the usual
+ * normalisations (case, phone and SSN digits, birth-date formats).
  *
- * Vectors marked `knownLeak` are PHI the current contract accepts and commits; they run on a separate ledger as
- * `todo` tests so that the suite stays usable while each one stays visible. Remove the mark when fixing one.
+ * A vector marked `knownLeak` is PHI the contract accepts and commits; such vectors run on a separate ledger as `todo`
+ * tests so that the suite stays usable while each one stays visible. None is marked now: the findings F1–F9 of the
+ * first run (ids in any shape, client-chosen ids, unvalidated Coding/Reference members, ignored Consent elements, open
+ * vocabularies, a study ending in the past, duplicate JSON keys, free-text bookmarks, unchecked argument counts) are
+ * rejected by the contract, and the vectors below say which finding each one covers.
+ *
+ * Not covered, because no contract can tell them apart: a clinical date (or a consent's dataPeriod) that equals the
+ * birth date, such as the newborn's birth encounter (left out of the Synthea selection, see synthea-phi.ts), and
+ * a number-only code (SNOMED CT, RxNorm) that happens to spell an identifier.
  */
 import assert from 'node:assert/strict';
 import { createCipheriv, createHmac } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { SYSTEMS } from '@medledger/core';
-import { consentResource, createMedledgerFixture, fhir, sha256 } from '../testing/medledger-fixture.js';
+import { consentResource, createMedledgerFixture, fhir, sha256, testRequestId } from '../testing/medledger-fixture.js';
 import type { MedledgerFixture } from '../testing/medledger-fixture.js';
 import { describeFindings, findPhi, identifierOf, loadSyntheaPatients, phiNeedles } from '../testing/synthea-phi.js';
 import type { ClinicalResource, PhiNeedle, SyntheaPatient } from '../testing/synthea-phi.js';
@@ -105,7 +113,8 @@ function recordInput(
     securityLabels: resource.resourceType === 'Condition' ? [fhir.sensitivity('PSY')] : [],
     codes: resource.codes,
     clinicalDate: resource.clinicalDate,
-    related: resource.encounterId === undefined ? [] : [`Encounter/${pseudonym('e', resource.encounterId)}`],
+    // The encounter's own record id: the server derives every record id the same way.
+    related: resource.encounterId === undefined ? [] : [`Encounter/${pseudonym('r', resource.encounterId)}`],
     ...recordHashes(resource, custodian),
     ...extra,
   };
@@ -270,7 +279,7 @@ async function onboard(f: MedledgerFixture, staff: Staff, syn: SyntheaPatient, i
   });
 
   // Reads: treatment, the other hospital under consent, payment, the patient themself, break-glass.
-  await f.submit(clinician, 'AuthorizeAccess', { patientId, purpose: 'TREAT', requestId: `req-${index}-1` });
+  await f.submit(clinician, 'AuthorizeAccess', { patientId, purpose: 'TREAT', requestId: testRequestId(`${index}-1`) });
   await f.submit(staff.drB, 'AuthorizeAccess', { patientId, purpose: 'TREAT', interaction: 'search' });
   await f.submit(staff.insurer, 'AuthorizeAccess', { patientId, purpose: 'HPAYMT', resourceTypes: ['Claim'] });
   await f.submit(identity, 'AuthorizeAccess', { patientId, purpose: 'PATRQT', recordIds: recordIds.slice(0, 2) });
@@ -336,37 +345,6 @@ async function createLedger(syntheaPatients: readonly SyntheaPatient[]): Promise
 // Careless and malicious use
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * Why the current contract commits some PHI. Each known leak names one of these; see the report that came with this
- * test for the reasoning and proposed fixes.
- */
-const FINDINGS = {
-  pseudonymFormat:
-    'F1: ids the contract itself issues (pt-…, st-…) are accepted in any fhirId shape, so an MRN or SSN given as ' +
-    'patientId/patientIds/studyId is audited (world state) under that value; validate the pseudonym format',
-  clientIds:
-    'F2: client-chosen opaque ids (recordId, Consent.id, related, requestId, recordIds) cannot be told ' +
-    'from an MRN, SSN or name; they are in args and often in world-state keys',
-  unvalidatedMembers:
-    'F3: Coding.version, Coding.userSelected and Reference.type are allowed members that are never validated',
-  ignoredElements:
-    'F4: Consent.dateTime, meta, performer, organization, sourceReference and policy are validated loosely, then ' +
-    'ignored, but stay in every block as transaction arguments',
-  openVocabulary:
-    'F5: any code system (e.g. http://hl7.org/fhir/sid/us-ssn) in record codes, Consent.category and provision.code, ' +
-    'any lower-case token as record category, any actor type/id: identifiers and names pass as "codes"',
-  dates:
-    'F6: date fields cannot be told from a birth date (record clinicalDate, consent dataPeriod); ProposeStudy also ' +
-    'accepts a periodEnd in the past',
-  duplicateKeys:
-    'F7: arguments are parsed with JSON.parse, so PHI under an earlier duplicate key is invisible to validation but ' +
-    'kept in the block; require canonical JSON (or reject duplicate keys)',
-  submittedQueries: 'F8: query transactions can be submitted; GetAuditTrail accepts any text up to 1 KiB as bookmark',
-  harnessArity:
-    'F9 (harness, not contract): extra arguments to zero-parameter transactions pass through the contract harness ' +
-    "under tsx; fabric-shim's DataMarshall rejects them in a tsc build",
-} as const;
-
 /** A string input is sent as the raw argument text (for JSON tricks); anything else as JSON; undefined as no argument. */
 type Argument = unknown;
 
@@ -377,7 +355,7 @@ interface Vector {
   /** The same call without the PHI; it must succeed, so that a rejection of `careless` is about the PHI. */
   readonly legit?: (l: Ledger, s: Subject) => Argument;
   readonly careless: (l: Ledger, s: Subject) => Argument;
-  /** Set when the current contract commits this PHI. */
+  /** Set, with the reason, when the contract commits this PHI (the vector then runs as a `todo` test). */
   readonly knownLeak?: string;
 }
 
@@ -410,6 +388,8 @@ function reviewInput(s: Subject): Record<string, unknown> {
   return { grantId: s.pendingGrantId, patientId: s.patientId, outcome: 'unjustified', noteHash: sha256('note') };
 }
 
+const digitsOf = (text: string): string => text.replace(/\D/g, '');
+
 /** Fills `$NAME`-style placeholders with the subject's PHI, anywhere in a JSON-like value. */
 function fill(value: unknown, s: Subject): unknown {
   if (typeof value === 'string') {
@@ -427,7 +407,7 @@ function fill(value: unknown, s: Subject): unknown {
   }
   if (Array.isArray(value)) return value.map((item) => fill(item, s));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fill(item, s)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [fill(key, s) as string, fill(item, s)]));
   }
   return value;
 }
@@ -493,32 +473,33 @@ const VECTORS: readonly Vector[] = [
     ['patientUid = the full name with a space', { patientUid: '$NAME' }],
   ]),
 
-  recordVector('recordId = the MRN', { recordId: '$MRN' }, FINDINGS.clientIds),
-  recordVector('recordId = the phone', { recordId: '$PHONE' }, FINDINGS.clientIds),
-  recordVector('related = Encounter/<MRN>', { related: ['Encounter/$MRN'] }, FINDINGS.clientIds),
+  // F2: record ids are generated by the server (r- and 24 hex digits), also in `related` and `supersedes`.
+  recordVector('recordId = the MRN', { recordId: '$MRN' }),
+  recordVector('recordId = the phone', { recordId: '$PHONE' }),
+  recordVector('related = Encounter/<MRN>', { related: ['Encounter/$MRN'] }),
+  recordVector('supersedes = the SSN', { supersedes: '$SSN' }),
   recordVector('patientId = the MRN', { patientId: '$MRN' }),
   recordVector('the phone as category', { category: '$PHONE' }),
-  recordVector('a tel- prefixed phone as category', { category: 'tel-$PHONE' }, FINDINGS.openVocabulary),
-  recordVector('the family name as category', { category: '$NAMETOKEN' }, FINDINGS.openVocabulary),
-  recordVector(
-    'the SSN as a code',
-    { codes: [{ system: 'http://hl7.org/fhir/sid/us-ssn', code: '$SSN' }] },
-    FINDINGS.openVocabulary,
-  ),
+  // F5: categories and codes come from allow-lists (RECORD_CATEGORIES, CLINICAL_CODE_SYSTEMS, security labels).
+  recordVector('a tel- prefixed phone as category', { category: 'tel-$PHONE' }),
+  recordVector('the family name as category', { category: '$NAMETOKEN' }),
+  recordVector('the SSN as a code', { codes: [{ system: 'http://hl7.org/fhir/sid/us-ssn', code: '$SSN' }] }),
+  recordVector('the MRN as a code of a local system', {
+    codes: [{ system: 'http://hospital.smarthealthit.org', code: '$MRN' }],
+  }),
+  recordVector('the name as a LOINC code', { codes: [{ system: SYSTEMS.loinc, code: '$NAMETOKEN' }] }),
+  recordVector('the phone as a security label', { securityLabels: [{ system: SYSTEMS.actCode, code: 'tel-$PHONE' }] }),
   recordVector('a code display = the name', { codes: [{ display: '$NAME' }] }),
-  recordVector('a coding version = the name', { codes: [{ version: '$NAME' }] }, FINDINGS.unvalidatedMembers),
-  recordVector(
-    'a coding userSelected = the phone',
-    { codes: [{ userSelected: '$PHONE' }] },
-    FINDINGS.unvalidatedMembers,
-  ),
+  // F3: Coding.version, Coding.userSelected and Reference.type are not accepted.
+  recordVector('a coding version = the name', { codes: [{ version: '$NAME' }] }),
+  recordVector('a coding userSelected = the phone', { codes: [{ userSelected: '$PHONE' }] }),
   recordVector('a note holding the address', { note: '$ADDRESS' }),
   recordVector('the Patient resource dated by the birth date', {
     resourceType: 'Patient',
     category: 'demographics',
     clinicalDate: '$BIRTHDATE',
   }),
-  recordVector('an Observation dated by the birth date', { clinicalDate: '$BIRTHDATE' }, FINDINGS.dates),
+  // F7: a member given twice (JSON.parse keeps the last value, the block keeps the text) is refused at any depth.
   {
     name: 'RegisterRecord with the address behind a duplicate JSON key',
     tx: 'RegisterRecord',
@@ -530,7 +511,6 @@ const VECTORS: readonly Vector[] = [
         'category',
         `${s.phi.address}, ${s.phi.city}`,
       ),
-    knownLeak: FINDINGS.duplicateKeys,
   },
 
   ...variants('EraseRecord', patient, (_l, s) => ({ recordId: s.recordIds[0] }), [
@@ -562,91 +542,90 @@ const VECTORS: readonly Vector[] = [
   consentVector('meta.tag display = the name', {
     envelope: { meta: { tag: [{ system: 'urn:x', code: 'x', display: '$NAME' }] } },
   }),
-  consentVector(
-    'meta.versionId = the name',
-    { envelope: { meta: { versionId: '$NAMETOKEN' } } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector(
-    'meta.lastUpdated = the birth date',
-    { envelope: { meta: { lastUpdated: '$BIRTHDATE' } } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector('dateTime = the birth date', { envelope: { dateTime: '$BIRTHDATE' } }, FINDINGS.ignoredElements),
-  consentVector(
-    'performer = Patient/<MRN>',
-    { envelope: { performer: [{ reference: 'Patient/$MRN' }] } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector(
-    'an organization named after the city',
-    { envelope: { organization: [{ reference: 'Organization/$CITY-clinic' }] } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector(
-    'sourceReference = DocumentReference/<SSN>',
-    { envelope: { sourceReference: { reference: 'DocumentReference/$SSN' } } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector(
-    'a policy.uri naming the patient and birth date',
-    { envelope: { policy: [{ uri: 'urn:consent-form:$NAMETOKEN:$BIRTHDATE' }] } },
-    FINDINGS.ignoredElements,
-  ),
-  consentVector('id = the MRN', { id: '$MRN' }, FINDINGS.clientIds),
-  consentVector(
-    'a category coding carrying the SSN',
-    {
-      envelope: {
-        category: [
-          {
-            coding: [
-              { system: SYSTEMS.loinc, code: '59284-0' },
-              { system: 'http://hl7.org/fhir/sid/us-ssn', code: '$SSN' },
-            ],
-          },
+  // F4: members the contract fills itself (dateTime, performer, organization) or the API strips are refused.
+  consentVector('meta.versionId = the name', { envelope: { meta: { versionId: '$NAMETOKEN' } } }),
+  consentVector('meta.lastUpdated = the birth date', { envelope: { meta: { lastUpdated: '$BIRTHDATE' } } }),
+  consentVector('dateTime = the birth date', { envelope: { dateTime: '$BIRTHDATE' } }),
+  consentVector('performer = Patient/<MRN>', { envelope: { performer: [{ reference: 'Patient/$MRN' }] } }),
+  consentVector('an organization named after the city', {
+    envelope: { organization: [{ reference: 'Organization/$CITY-clinic' }] },
+  }),
+  consentVector('sourceReference = DocumentReference/<SSN>', {
+    envelope: { sourceReference: { reference: 'DocumentReference/$SSN' } },
+  }),
+  consentVector('a policy.uri naming the patient and birth date', {
+    envelope: { policy: [{ uri: 'urn:consent-form:$NAMETOKEN:$BIRTHDATE' }] },
+  }),
+  // F2: a consent id is made by the contract; a given id must be one of the patient's consents.
+  consentVector('id = the MRN', { id: '$MRN' }),
+  consentVector('Patient/<MRN> as the patient', { envelope: { patient: { reference: 'Patient/$MRN' } } }),
+  // F5: category, code, actor and every other coded element come from allow-lists.
+  consentVector('a category coding carrying the SSN', {
+    envelope: {
+      category: [
+        {
+          coding: [
+            { system: SYSTEMS.loinc, code: '59284-0' },
+            { system: 'http://hl7.org/fhir/sid/us-ssn', code: '$SSN' },
+          ],
+        },
+      ],
+    },
+  }),
+  consentVector('provision.code carrying the MRN', {
+    child: { code: [{ coding: [{ system: 'http://hospital.smarthealthit.org', code: '$MRN' }] }] },
+  }),
+  consentVector('an actor RelatedPerson/<name>', { child: { actor: [fhir.actor('RelatedPerson/$NAMETOKEN')] } }),
+  consentVector('the MRN as a further scope coding', {
+    envelope: {
+      scope: {
+        coding: [
+          { system: SYSTEMS.consentScope, code: 'patient-privacy' },
+          { system: 'http://hospital.smarthealthit.org', code: '$MRN' },
         ],
       },
     },
-    FINDINGS.openVocabulary,
-  ),
-  consentVector(
-    'provision.code carrying the MRN',
-    { child: { code: [{ coding: [{ system: 'http://hospital.smarthealthit.org', code: '$MRN' }] }] } },
-    FINDINGS.openVocabulary,
-  ),
-  consentVector(
-    'an actor RelatedPerson/<name>',
-    { child: { actor: [fhir.actor('RelatedPerson/$NAMETOKEN')] } },
-    FINDINGS.openVocabulary,
-  ),
-  consentVector(
-    'a purpose coding version = the name',
-    { child: { purpose: [{ ...fhir.purpose('TREAT'), version: '$NAME' }] } },
-    FINDINGS.unvalidatedMembers,
-  ),
-  consentVector(
-    'a purpose coding userSelected = the phone',
-    { child: { purpose: [{ ...fhir.purpose('TREAT'), userSelected: '$PHONE' }] } },
-    FINDINGS.unvalidatedMembers,
-  ),
-  consentVector(
-    'an actor reference type = the name',
-    { child: { actor: [{ role: ACTOR_ROLE, reference: REFERENCE_TYPE }] } },
-    FINDINGS.unvalidatedMembers,
-  ),
-  consentVector(
-    'a dataPeriod starting at the birth date',
-    { child: { dataPeriod: { start: '$BIRTHDATE' } } },
-    FINDINGS.dates,
-  ),
+  }),
+  consentVector('the SSN as a further policyRule coding', {
+    envelope: {
+      policyRule: {
+        coding: [
+          { system: SYSTEMS.actCode, code: 'OPTIN' },
+          { system: 'http://hl7.org/fhir/sid/us-ssn', code: '$SSN' },
+        ],
+      },
+    },
+  }),
+  consentVector('the name as a further actor role coding', {
+    child: {
+      actor: [
+        {
+          role: { coding: [...ACTOR_ROLE.coding, { system: 'http://example.org/relationship', code: '$NAMETOKEN' }] },
+          reference: { reference: 'Group/HospitalBMSP-clinician' },
+        },
+      ],
+    },
+  }),
+  consentVector('a data reference to Observation/<MRN>', {
+    child: { data: [{ meaning: 'instance', reference: { reference: 'Observation/$MRN' } }] },
+  }),
+  // F3
+  consentVector('a purpose coding version = the name', {
+    child: { purpose: [{ ...fhir.purpose('TREAT'), version: '$NAME' }] },
+  }),
+  consentVector('a purpose coding userSelected = the phone', {
+    child: { purpose: [{ ...fhir.purpose('TREAT'), userSelected: '$PHONE' }] },
+  }),
+  consentVector('an actor reference type = the name', {
+    child: { actor: [{ role: ACTOR_ROLE, reference: REFERENCE_TYPE }] },
+  }),
+  // F7
   {
     name: 'PutConsent with the name behind a duplicate JSON key',
     tx: 'PutConsent',
     who: patient,
     legit: (_l, s) => legitConsent(s),
     careless: (_l, s) => duplicateKey(legitConsent(s), 'status', s.phi.fullName),
-    knownLeak: FINDINGS.duplicateKeys,
   },
 
   ...variants('RevokeConsent', patient, (_l, s) => ({ consentId: s.consentId }), [
@@ -692,24 +671,32 @@ const VECTORS: readonly Vector[] = [
     [['a note holding the address', { note: '$ADDRESS' }]],
   ),
 
-  ...variants('AuthorizeAccess', drB, (_l, s) => ({ patientId: s.patientId, purpose: 'TREAT', requestId: 'req-1' }), [
-    ['patientId = the MRN', { patientId: '$MRN' }, FINDINGS.pseudonymFormat],
-    ['patientId = the SSN', { patientId: '$SSN' }, FINDINGS.pseudonymFormat],
-    ['studyId = the MRN', { studyId: '$MRN' }, FINDINGS.pseudonymFormat],
-    ['requestId = the name', { requestId: '$NAMETOKEN' }, FINDINGS.clientIds],
-    ['requestId = the phone', { requestId: '$PHONE' }, FINDINGS.clientIds],
-    ["requestId = the driver's license", { requestId: '$DL' }, FINDINGS.clientIds],
-    ['recordIds = [the MRN]', { recordIds: ['$MRN'] }, FINDINGS.clientIds],
-    ['resourceTypes = [the name]', { resourceTypes: ['$NAME'] }],
-    ['an extra member holding the name', { name: '$NAME' }],
-  ]),
+  // F1: ids the ledger issues have a fixed pseudonymous form (pt-, st-, eg-, ar-, c-, ae- and 24 hex digits).
+  // F2: requestId is the server's X-Request-Id (32 hex digits), recordIds are record ids.
+  ...variants(
+    'AuthorizeAccess',
+    drB,
+    (_l, s) => ({ patientId: s.patientId, purpose: 'TREAT', requestId: testRequestId('1') }),
+    [
+      ['patientId = the MRN', { patientId: '$MRN' }],
+      ['patientId = the SSN', { patientId: '$SSN' }],
+      ['studyId = the MRN', { studyId: '$MRN' }],
+      ['requestId = the name', { requestId: '$NAMETOKEN' }],
+      ['requestId = the phone', { requestId: '$PHONE' }],
+      ["requestId = the driver's license", { requestId: '$DL' }],
+      ['recordIds = [the MRN]', { recordIds: ['$MRN'] }],
+      ['resourceTypes = [the name]', { resourceTypes: ['$NAME'] }],
+      ['an extra member holding the name', { name: '$NAME' }],
+      ['an extra member named after the patient', { $NAME: true }],
+    ],
+  ),
   ...variants(
     'AuthorizeCohort',
     researcher,
     (l, s) => ({ patientIds: [s.patientId], purpose: 'HRESCH', studyId: l.studyId }),
     [
-      ['patientIds = [MRN, SSN]', { patientIds: ['$MRN', '$SSN'] }, FINDINGS.pseudonymFormat],
-      ['requestId = the passport number', { requestId: '$PASSPORT' }, FINDINGS.clientIds],
+      ['patientIds = [MRN, SSN]', { patientIds: ['$MRN', '$SSN'] }],
+      ['requestId = the passport number', { requestId: '$PASSPORT' }],
     ],
   ),
 
@@ -720,7 +707,8 @@ const VECTORS: readonly Vector[] = [
     [
       ['protocolHash = the name', { protocolHash: '$NAME' }],
       ['a title holding the name', { title: 'Case study of $NAME' }],
-      ['periodEnd = the birth date', { periodEnd: '$BIRTHDATE' }, FINDINGS.dates],
+      // F6: a study cannot end in the past (a birth date is always in the past).
+      ['periodEnd = the birth date', { periodEnd: '$BIRTHDATE' }],
     ],
   ),
   ...variants(
@@ -735,16 +723,50 @@ const VECTORS: readonly Vector[] = [
     (l) => ({ studyId: l.studyId, epsilon: 0.01, queryHash: sha256('q') }),
     [['queryHash = the SSN', { queryHash: '$SSN' }]],
   ),
+  // Numbers: the decimals of an epsilon, or digits past a number's shortest form, would be kept in the block.
+  {
+    name: 'SpendPrivacyBudget with the phone digits as the decimals of epsilon',
+    tx: 'SpendPrivacyBudget',
+    who: researcher,
+    legit: (l) => ({ studyId: l.studyId, epsilon: 0.01, queryHash: sha256('q') }),
+    careless: (l, s) => ({ studyId: l.studyId, epsilon: Number(`0.${digitsOf(s.phi.phone)}`), queryHash: sha256('q') }),
+  },
+  {
+    name: 'SpendPrivacyBudget with the SSN digits padded onto epsilon',
+    tx: 'SpendPrivacyBudget',
+    who: researcher,
+    legit: (l) => ({ studyId: l.studyId, epsilon: 0.01, queryHash: sha256('q') }),
+    careless: (l, s) =>
+      `{"studyId":"${l.studyId}","epsilon":0.0100000000000${digitsOf(s.phi.ssn)},"queryHash":"${sha256('q')}"}`,
+  },
+  {
+    name: 'ProposeStudy with the birth date padded onto the epsilon budget',
+    tx: 'ProposeStudy',
+    who: researcher,
+    legit: () => ({ resourceTypes: ['Observation'], protocolHash: sha256('protocol'), epsilonBudget: 1 }),
+    careless: (_l, s) =>
+      `{"resourceTypes":["Observation"],"protocolHash":"${sha256('protocol')}",` +
+      `"epsilonBudget":1.000000000000${digitsOf(s.phi.birthDate)}}`,
+  },
 
   // Query transactions submitted (so committed with their arguments and response) by a malicious client.
+  // F8: a bookmark must be a key of the caller's own audit trail.
   ...variants('GetAuditTrail', patient, () => ({ pageSize: 5 }), [
-    ['a bookmark holding name and address', { bookmark: '$NAME, $ADDRESS' }, FINDINGS.submittedQueries],
+    ['a bookmark holding name and address', { bookmark: '$NAME, $ADDRESS' }],
+    ['a bookmark holding the SSN', { bookmark: '$SSN' }],
   ]),
+  {
+    name: "GetAuditTrail with the name after the patient's own bookmark prefix",
+    tx: 'GetAuditTrail',
+    who: patient,
+    legit: () => ({ pageSize: 5 }),
+    careless: (_l, s) => ({ pageSize: 5, bookmark: `\u0000audit\u0000${s.patientId}\u0000${s.phi.nameToken}` }),
+  },
   ...variants(
     'GetAuditTrail',
     (l, s) => l.staff.privacyOfficer[s.home],
     (_l, s) => ({ patientId: s.patientId }),
-    [['patientId = the MRN', { patientId: '$MRN' }, FINDINGS.pseudonymFormat]],
+    [['patientId = the MRN', { patientId: '$MRN' }]],
   ),
   ...variants('GetRecordMetadata', patient, (_l, s) => ({ recordId: s.recordIds[0] }), [
     ['recordId = the MRN', { recordId: '$MRN' }],
@@ -753,13 +775,13 @@ const VECTORS: readonly Vector[] = [
     ['consentId = the SSN', { consentId: '$SSN' }],
   ]),
   ...variants('GetStudy', researcher, (l) => ({ studyId: l.studyId }), [['studyId = the SSN', { studyId: '$SSN' }]]),
+  // F9: the harness, like fabric-shim, refuses more arguments than a transaction declares.
   ...(['WhoAmI', 'GetMyConsents', 'ListAccessRequests'] as const).map((tx): Vector => ({
     name: `${tx} with an extra argument holding the name`,
     tx,
     who: patient,
     legit: () => undefined,
     careless: (_l, s) => JSON.stringify({ name: s.phi.fullName }),
-    knownLeak: FINDINGS.harnessArity,
   })),
   {
     name: 'an unknown transaction named after the patient',
@@ -802,6 +824,12 @@ interface VectorOutcome {
   readonly leaks: string;
 }
 
+/** An error's message and those of its causes. */
+function errorMessages(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause === undefined ? err.message : `${err.message}\n${errorMessages(err.cause)}`;
+}
+
 async function runVector(l: Ledger, s: Subject, vector: Vector): Promise<VectorOutcome> {
   const who = vector.who(l, s);
   const tx = vector.tx.replace('$NAMETOKEN', s.phi.nameToken.replace(/\W/g, ''));
@@ -819,7 +847,14 @@ async function runVector(l: Ledger, s: Subject, vector: Vector): Promise<VectorO
     committed = await l.f.harness.invoke(who, tx, ...args);
   } catch (err: unknown) {
     const code = (err as { code?: unknown }).code;
-    return { ...base, status: 'rejected', detail: typeof code === 'string' ? code : String(err), leaks: '' };
+    // Nothing was committed; the error may still be logged, so its messages must not repeat the PHI either.
+    const inMessage = findPhi([Buffer.from(errorMessages(err), 'utf8')], phiNeedles(s.syn));
+    return {
+      ...base,
+      status: 'rejected',
+      detail: typeof code === 'string' ? code : String(err),
+      leaks: [...new Set(inMessage.map((f) => `error message: ${f.needle.kind} "${f.needle.value}"`))].join(', '),
+    };
   }
   // What this transaction adds to a block and to the world state.
   const bytes = [
@@ -970,19 +1005,26 @@ describe('no PHI on the ledger (Synthea patients through every transaction)', ()
     });
   });
 
-  describe('careless input the current contract commits (known leaks, reported; todo until fixed)', () => {
-    let ledger: Ledger;
+  const knownLeaks = VECTORS.filter((v) => v.knownLeak !== undefined);
+  describe(
+    'careless input the current contract commits (known leaks, reported; todo until fixed)',
+    {
+      skip: knownLeaks.length === 0 ? 'no known leak' : false,
+    },
+    () => {
+      let ledger: Ledger;
 
-    before(async () => {
-      ledger = await createLedger(synthea);
-    });
-
-    for (const vector of VECTORS.filter((v) => v.knownLeak !== undefined)) {
-      it(vector.name, { todo: vector.knownLeak }, async () => {
-        const outcomes: VectorOutcome[] = [];
-        for (const s of ledger.subjects) outcomes.push(await runVector(ledger, s, vector));
-        assert.deepEqual(leaksOf(outcomes), []);
+      before(async () => {
+        ledger = await createLedger(synthea);
       });
-    }
-  });
+
+      for (const vector of knownLeaks) {
+        it(vector.name, { todo: vector.knownLeak }, async () => {
+          const outcomes: VectorOutcome[] = [];
+          for (const s of ledger.subjects) outcomes.push(await runVector(ledger, s, vector));
+          assert.deepEqual(leaksOf(outcomes), []);
+        });
+      }
+    },
+  );
 });

@@ -57,8 +57,7 @@ export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promis
   const { mspId, uid } = tx.caller;
   const patient = await findPatient(tx, input.patientId);
   if (!patient) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
-  if (await findRecord(tx, input.recordId))
-    throw new DomainError('ALREADY_EXISTS', `record ${input.recordId} already exists`);
+  if (await findRecord(tx, input.recordId)) throw new DomainError('ALREADY_EXISTS', 'record already exists');
 
   const previous = await supersededRecord(tx, input, patient.id);
   const version = previous ? previous.version + 1 : 1;
@@ -115,7 +114,7 @@ export function parseEraseRecord(text: string): EraseRecordInput {
   onlyKnownKeys(input, ['recordId', 'patientRequestHash'], 'EraseRecord input');
   const patientRequestHash = optionalString(input.patientRequestHash, PATTERNS.sha256Hex, 'patientRequestHash');
   return {
-    recordId: expectString(input.recordId, PATTERNS.fhirId, 'recordId'),
+    recordId: expectString(input.recordId, PATTERNS.recordId, 'recordId'),
     patientRequestHash,
   };
 }

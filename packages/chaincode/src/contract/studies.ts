@@ -1,9 +1,10 @@
 import {
   DomainError,
-  expectPositiveNumber,
+  expectEpsilon,
+  fhirInstantRange,
+  invalid,
   expectOneOf,
   expectString,
-  MAX_STUDY_EPSILON,
   onlyKnownKeys,
   parseJsonObject,
   PATTERNS,
@@ -16,6 +17,9 @@ import type { Tx } from './tx.js';
 /** A researcher proposes a study: purpose, the data it needs, a hash of its protocol and an epsilon budget. */
 export async function proposeStudy(tx: Tx, input: ProposeStudyInput): Promise<StudyRecord> {
   if (tx.caller.role !== 'researcher') throw new DomainError('ACCESS_DENIED', 'only researchers may propose studies');
+  if (input.periodEnd !== undefined && fhirInstantRange(input.periodEnd, 'periodEnd').end < tx.timeMs) {
+    throw invalid('periodEnd is in the past');
+  }
   const study: StudyRecord = {
     id: tx.newId('st'),
     proposer: tx.caller,
@@ -38,7 +42,7 @@ export function parseDecideStudy(text: string): { studyId: string; decision: 'ap
   const input = parseJsonObject(text, 'DecideStudy input');
   onlyKnownKeys(input, ['studyId', 'decision'], 'DecideStudy input');
   return {
-    studyId: expectString(input.studyId, PATTERNS.fhirId, 'studyId'),
+    studyId: expectString(input.studyId, PATTERNS.studyId, 'studyId'),
     decision: expectOneOf(input.decision, ['approve', 'reject'] as const, 'decision'),
   };
 }
@@ -71,8 +75,8 @@ export function parseSpendBudget(text: string): { studyId: string; epsilon: numb
   const input = parseJsonObject(text, 'SpendPrivacyBudget input');
   onlyKnownKeys(input, ['studyId', 'epsilon', 'queryHash'], 'SpendPrivacyBudget input');
   return {
-    studyId: expectString(input.studyId, PATTERNS.fhirId, 'studyId'),
-    epsilon: expectPositiveNumber(input.epsilon, 'epsilon', MAX_STUDY_EPSILON),
+    studyId: expectString(input.studyId, PATTERNS.studyId, 'studyId'),
+    epsilon: expectEpsilon(input.epsilon, 'epsilon'),
     queryHash: expectString(input.queryHash, PATTERNS.sha256Hex, 'queryHash'),
   };
 }
@@ -101,10 +105,7 @@ export async function spendPrivacyBudget(
   const spend = toMicroEpsilon(input.epsilon);
   const remaining = study.epsilonBudgetMicro - study.epsilonSpentMicro;
   if (spend > remaining) {
-    throw new DomainError(
-      'BUDGET_EXHAUSTED',
-      `privacy budget exhausted: ${remaining} micro-epsilon left, ${spend} asked`,
-    );
+    throw new DomainError('BUDGET_EXHAUSTED', `privacy budget exhausted: ${remaining} micro-epsilon left`);
   }
   await tx.put(tx.key(KEYS.study, study.id), { ...study, epsilonSpentMicro: study.epsilonSpentMicro + spend });
   tx.emit('PrivacyBudgetSpent', { studyId: study.id, spentMicro: spend, queryHash: input.queryHash });

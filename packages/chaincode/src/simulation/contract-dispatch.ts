@@ -46,18 +46,34 @@ function declaredTransactions(contract: Contract): readonly TransactionMetadata[
 
 /**
  * fabric-shim's DataMarshall for the primitive types. Parameter types exist only when the contract was compiled
- * with emitDecoratorMetadata (tsc); under tsx (esbuild) there are none and arguments pass through as strings.
+ * with emitDecoratorMetadata (tsc); under tsx (esbuild) there are none and arguments pass through as strings, but
+ * their number is still checked against the method's own parameters (all but the context), as the DataMarshall
+ * checks it against the declared ones: an extra argument would otherwise be committed without being looked at.
  */
 function marshalParameters(contract: Contract, transaction: TransactionMetadata, args: string[]): unknown[] {
   const declared = transaction.parameters ?? [];
   const hasDesignTypes = Reflect.getMetadata('design:paramtypes', contract, transaction.name) !== undefined;
   if (declared.length === 0 && !hasDesignTypes) {
+    requireArgumentCount(ownParameterCount(contract, transaction.name), args.length);
     return [...args];
   }
-  if (declared.length !== args.length) {
-    throw new Error(`Expected ${declared.length} parameters, but ${args.length} have been supplied`);
-  }
+  requireArgumentCount(declared.length, args.length);
   return args.map((arg, index) => fromWireString(arg, declared[index]?.schema?.type));
+}
+
+function requireArgumentCount(expected: number, supplied: number): void {
+  if (expected !== supplied) {
+    throw new Error(`Expected ${expected} parameters, but ${supplied} have been supplied`);
+  }
+}
+
+/** The parameters a transaction method declares after its context. */
+function ownParameterCount(contract: Contract, name: string): number {
+  const method: unknown = Reflect.get(contract, name);
+  if (typeof method !== 'function') {
+    throw new Error(`contract ${contract.getName()} has no method ${name}`);
+  }
+  return Math.max(0, method.length - 1);
 }
 
 function fromWireString(arg: string, type: string | undefined): unknown {

@@ -115,7 +115,7 @@ export function contractFixture<Identity, Raw extends RawSubmission>(
     patientId: string,
     fields: Partial<RecordFields> = {},
   ): Promise<RecordMetadata> => {
-    const recordId = fields.recordId ?? `rec-${String(++recordCounter)}`;
+    const recordId = fields.recordId ?? testRecordId(`fixture record ${String(++recordCounter)}`);
     const hash = (salt: string): string => createHash('sha256').update(`${salt}:${recordId}`).digest('hex');
     return submit<RecordMetadata>(clinician, 'RegisterRecord', {
       recordId,
@@ -187,4 +187,14 @@ export function optInPermit(child: Record<string, unknown>): Record<string, unkn
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** A record id in the form the custodian's server generates (`r-` and 24 hex digits), derived from a label. */
+export function testRecordId(label: string): string {
+  return `r-${sha256(`record ${label}`).slice(0, 24)}`;
+}
+
+/** An X-Request-Id in the form the API server generates (32 hex digits), derived from a label. */
+export function testRequestId(label: string): string {
+  return sha256(`request ${label}`).slice(0, 32);
 }

@@ -139,6 +139,23 @@ describe('contract harness', () => {
     );
   });
 
+  it('refuses more or fewer arguments than a transaction declares, as the DataMarshall does, and commits nothing', async () => {
+    const { identity } = await testNetwork();
+    const harness = createContractHarness(new NotesContract());
+    const clinician = await identity('HospitalAMSP', 'clinician', 'dr-jones');
+
+    // Under tsx there is no design-type metadata, so the count comes from the methods themselves (minus the context).
+    await assert.rejects(
+      harness.invoke(clinician, 'WhoAmI', 'Jane Doe'),
+      /Expected 0 parameters, but 1 have been supplied/,
+    );
+    await assert.rejects(harness.invoke(clinician, 'Put', 'n1'), /Expected 2 parameters, but 1 have been supplied/);
+    await assert.rejects(harness.invoke(clinician, 'Put', 'n1', 'a', 'b'), /Expected 2 parameters, but 3 have been/);
+    await assert.rejects(harness.invoke(clinician, 'Raw', 'x'), /Expected 0 parameters, but 1 have been supplied/);
+    assert.equal(harness.state.lastCommit, null);
+    assert.deepEqual(harness.allWrittenBytes(), []);
+  });
+
   it('reads the caller from the real certificate, with deterministic tx ids and a 1 s clock', async () => {
     const { identity } = await testNetwork();
     const harness = createContractHarness(new NotesContract());

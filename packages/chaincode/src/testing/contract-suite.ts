@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AccessRequestRecord, AuditRecord, ConsentRecord, EmergencyGrant, StudyRecord } from '@medledger/core';
 import type { AuthorizeAccessResult, AuthorizeCohortResult } from '../contract/access.js';
-import { fhir, optInPermit, sha256 } from './contract-fixture.js';
+import { fhir, optInPermit, sha256, testRecordId, testRequestId } from './contract-fixture.js';
 import type { ContractFixture } from './contract-fixture.js';
 import { testPatientUid } from './test-ca.js';
+
+/** A patient id of the ledger's form that no patient has. */
+const UNKNOWN_PATIENT = `pt-${'0'.repeat(24)}`;
 
 const read = (patientId: string, purpose: string, extra: Record<string, unknown> = {}) => ({
   patientId,
@@ -118,6 +121,46 @@ export function describeContractBehaviour<Identity>(
       await rejectsWith(f.submit(p.identity, 'RevokeConsent', { consentId: consent.id }), 'CONSENT_NOT_ACTIVE');
     });
 
+    it('gives a new consent an id of its own and versions only a consent of the patient under its id', async () => {
+      const f = await createFixture();
+      const alice = await f.patient('alice');
+      const bob = await f.patient('bob');
+      const provision = optInPermit({ actor: [fhir.actor('Organization/InsurerMSP')] });
+      const first = await f.consent(alice, provision);
+      assert.match(first.id, /^c-[0-9a-f]{24}$/);
+      const second = await f.consent(alice, provision, { id: first.id, status: 'inactive' });
+      assert.deepEqual([second.id, second.version, second.status], [first.id, 2, 'inactive']);
+      // An id the contract did not issue to this patient is not a way to name a consent (or to store an identifier).
+      await rejectsWith(f.consent(alice, provision, { id: `c-${'0'.repeat(24)}` }), 'NOT_FOUND');
+      await rejectsWith(f.consent(bob, provision, { id: first.id }), 'NOT_FOUND');
+      await rejectsWith(f.consent(alice, provision, { id: 'consent-form-2025' }), 'INVALID_ARGUMENT');
+      const history = await f.evaluate<ConsentRecord[]>(alice.identity, 'GetConsentHistory', { consentId: first.id });
+      assert.deepEqual(
+        history.map((v) => v.version),
+        [1, 2],
+      );
+    });
+
+    it('shows a consent to the privacy officers of the organisations it names, also through a group', async () => {
+      const f = await createFixture();
+      const p = await f.patient('pia');
+      const consent = await f.consent(
+        p,
+        optInPermit({
+          actor: [fhir.actor('Group/HealthAuthorityMSP-public-health'), fhir.actor('Organization/InsurerMSP')],
+        }),
+      );
+      for (const mspId of ['HealthAuthorityMSP', 'InsurerMSP', 'HospitalAMSP']) {
+        const po = await f.id(mspId, 'privacy-officer', `po-${mspId}`);
+        const { events } = await f.evaluate<{ events: AuditRecord[] }>(po, 'GetAuditTrail', {});
+        assert.deepEqual(
+          events.map((e) => [e.kind, e.records[0]?.reference]),
+          [['consent-create', `Consent/${consent.id}/_history/1`]],
+          mspId,
+        );
+      }
+    });
+
     it('lets only the patient record consents about themself', async () => {
       const f = await createFixture();
       const alice = await f.patient('alice');
@@ -137,7 +180,7 @@ export function describeContractBehaviour<Identity>(
       const permitted = await f.submit<AuthorizeAccessResult>(
         drA,
         'AuthorizeAccess',
-        read(p.patientId, 'TREAT', { requestId: 'req-1' }),
+        read(p.patientId, 'TREAT', { requestId: testRequestId('1') }),
       );
       const denied = await f.submit<AuthorizeAccessResult>(insurer, 'AuthorizeAccess', read(p.patientId, 'HPAYMT'));
       const refused = await f.submit<AuthorizeAccessResult>(insurer, 'AuthorizeAccess', read(p.patientId, 'TREAT'));
@@ -145,7 +188,7 @@ export function describeContractBehaviour<Identity>(
       const { events } = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
       const byId = new Map(events.map((e) => [e.id, e]));
       assert.equal(byId.get(permitted.auditEventId)?.outcome, '0');
-      assert.equal(byId.get(permitted.auditEventId)?.requestId, 'req-1');
+      assert.equal(byId.get(permitted.auditEventId)?.requestId, testRequestId('1'));
       assert.equal(byId.get(denied.auditEventId)?.outcome, '8');
       assert.equal(byId.get(denied.auditEventId)?.outcomeDesc, 'no applicable consent: default deny');
       assert.equal(byId.get(denied.auditEventId)?.withheld, 1);
@@ -164,7 +207,7 @@ export function describeContractBehaviour<Identity>(
       const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
       await f.record(drA, p.patientId);
       const hidden = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read(p.patientId, 'TREAT'));
-      const missing = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read('pt-doesnotexist', 'TREAT'));
+      const missing = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read(UNKNOWN_PATIENT, 'TREAT'));
       const strip = (r: AuthorizeAccessResult) => ({
         purposeAccepted: r.purposeAccepted,
         records: r.records,
@@ -374,7 +417,7 @@ export function describeContractBehaviour<Identity>(
       const p = await f.patient('jack');
       const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
       await rejectsWith(f.record(drB, p.patientId), 'ACCESS_DENIED');
-      await rejectsWith(f.record(drB, 'pt-unknown'), 'ACCESS_DENIED');
+      await rejectsWith(f.record(drB, UNKNOWN_PATIENT), 'ACCESS_DENIED');
       await f.consent(p, optInPermit({ actor: [fhir.actor('Practitioner/dr-b')], action: [fhir.action('collect')] }));
       const rec = await f.record(drB, p.patientId);
       assert.equal(rec.custodian, 'HospitalBMSP');
@@ -385,15 +428,15 @@ export function describeContractBehaviour<Identity>(
       const f = await createFixture();
       const p = await f.patient('kim');
       const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
-      const v1 = await f.record(drA, p.patientId, { recordId: 'obs-1' });
-      const v2 = await f.record(drA, p.patientId, { recordId: 'obs-1-v2', supersedes: v1.id });
+      const v1 = await f.record(drA, p.patientId, { recordId: testRecordId('obs-1') });
+      const v2 = await f.record(drA, p.patientId, { recordId: testRecordId('obs-1-v2'), supersedes: v1.id });
       assert.equal(v2.version, 2);
       const access = await f.submit<AuthorizeAccessResult>(drA, 'AuthorizeAccess', read(p.patientId, 'TREAT'));
       assert.deepEqual(
         access.records.map((r) => r.recordId),
-        ['obs-1-v2'],
+        [testRecordId('obs-1-v2')],
       );
-      await rejectsWith(f.record(drA, p.patientId, { recordId: 'obs-1' }), 'ALREADY_EXISTS');
+      await rejectsWith(f.record(drA, p.patientId, { recordId: testRecordId('obs-1') }), 'ALREADY_EXISTS');
     });
 
     it('runs a study: proposal, approval by ethics (not the proposer), consent-gated cohort, atomic budget', async () => {
@@ -448,11 +491,71 @@ export function describeContractBehaviour<Identity>(
       await rejectsWith(spend(0.000001), 'BUDGET_EXHAUSTED');
     });
 
+    it('pages the audit trail with the bookmark it returns and refuses any other bookmark', async () => {
+      const f = await createFixture();
+      const p = await f.patient('mia');
+      const other = await f.patient('ned');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      for (let i = 0; i < 3; i++) await f.submit(drA, 'AuthorizeAccess', read(p.patientId, 'TREAT'));
+      await f.submit(drA, 'AuthorizeAccess', read(other.patientId, 'TREAT'));
+      type Page = { events: AuditRecord[]; bookmark: string };
+      const first = await f.evaluate<Page>(p.identity, 'GetAuditTrail', { pageSize: 2 });
+      assert.equal(first.events.length, 2);
+      const second = await f.evaluate<Page>(p.identity, 'GetAuditTrail', { pageSize: 2, bookmark: first.bookmark });
+      assert.equal(second.events.length, 1);
+      const all = await f.evaluate<Page>(p.identity, 'GetAuditTrail', {});
+      assert.deepEqual(
+        [...first.events, ...second.events].map((e) => e.id),
+        all.events.map((e) => e.id),
+      );
+      // Another patient's bookmark, a shortened one and free text are refused, evaluated or submitted.
+      for (const bookmark of [first.bookmark, first.bookmark.slice(0, -1), 'Jane Doe, 12 Main Street']) {
+        await rejectsWith(f.evaluate(other.identity, 'GetAuditTrail', { pageSize: 1, bookmark }), 'INVALID_ARGUMENT');
+        await rejectsWith(f.submit(other.identity, 'GetAuditTrail', { pageSize: 1, bookmark }), 'INVALID_ARGUMENT');
+      }
+      const own = await f.evaluate<Page>(other.identity, 'GetAuditTrail', { pageSize: 1 });
+      assert.equal(own.events.length, 1);
+    });
+
+    it('refuses a study whose end is already past', async () => {
+      const f = await createFixture();
+      const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');
+      const study = { resourceTypes: ['Observation'], protocolHash: sha256('protocol'), epsilonBudget: 1 };
+      await rejectsWith(
+        f.submit(researcher, 'ProposeStudy', { ...study, periodEnd: '1959-08-26' }),
+        'INVALID_ARGUMENT',
+      );
+      const accepted = await f.submit<StudyRecord>(researcher, 'ProposeStudy', { ...study, periodEnd: '2027-12-31' });
+      assert.equal(accepted.periodEnd, '2027-12-31');
+    });
+
+    it('refuses a call with more or fewer arguments than the transaction declares', async () => {
+      const f = await createFixture();
+      const p = await f.patient('olga');
+      await assert.rejects(f.submitRawArgs(p.identity, 'WhoAmI', '{"name":"Olga"}'), /Expected 0 parameters/);
+      await assert.rejects(f.submitRawArgs(p.identity, 'GetMyConsents', '{}', '{}'), /Expected 0 parameters/);
+      await assert.rejects(f.submitRawArgs(p.identity, 'RegisterPatient'), /Expected 1 parameters/);
+      await assert.rejects(f.submitRawArgs(p.identity, 'RegisterPatient', '{}', '{}'), /Expected 1 parameters/);
+    });
+
     it('rejects unknown transactions and malformed input with stable codes', async () => {
       const f = await createFixture();
       const p = await f.patient('lee');
       await rejectsWith(f.submitRawArgs(p.identity, 'DropAllTables', '{}'), 'INVALID_ARGUMENT');
       await rejectsWith(f.submitRawArgs(p.identity, 'AuthorizeAccess', 'not json'), 'INVALID_ARGUMENT');
+      // A member given twice: JSON.parse would read the last, the block keeps both.
+      await rejectsWith(
+        f.submitRawArgs(
+          p.identity,
+          'AuthorizeAccess',
+          `{"patientId":"${p.patientId}","purpose":"Jane Doe","purpose":"TREAT"}`,
+        ),
+        'INVALID_ARGUMENT',
+      );
+      await rejectsWith(
+        f.submit(p.identity, 'AuthorizeAccess', { patientId: '70660c70-a188-4a1d-bbd1', purpose: 'TREAT' }),
+        'INVALID_ARGUMENT',
+      );
       await rejectsWith(
         f.submit(p.identity, 'AuthorizeAccess', { patientId: p.patientId, purpose: 'TREAT', name: 'Alice' }),
         'INVALID_ARGUMENT',

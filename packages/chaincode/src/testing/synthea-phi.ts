@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { isClinicalCode, isOneOf, RECORD_CATEGORIES } from '@medledger/core';
 import { FABRIC_ATTRIBUTE_OID } from './test-ca.js';
 
 /**
@@ -17,8 +18,9 @@ export interface ClinicalResource {
   readonly resourceType: 'Observation' | 'Condition' | 'Encounter' | 'Claim';
   /** The bundle's resource id (not PHI by itself; only ever hashed into a pseudonymous record id here). */
   readonly id: string;
+  /** One of RECORD_CATEGORIES, as the API maps the resource. */
   readonly category: string;
-  /** system + code only: no display text. */
+  /** system + code only (no display text), and only codes of the clinical code systems the ledger accepts. */
   readonly codes: ReadonlyArray<{ readonly system: string; readonly code: string }>;
   readonly clinicalDate: string;
   readonly encounterId?: string;
@@ -56,6 +58,12 @@ function codings(concept: unknown): Array<{ system: string; code: string }> {
   });
 }
 
+/** An observation category as a record category; Synthea writes `vital-sign` for a few observations. */
+function observationCategory(code: string | undefined): string {
+  const category = code === 'vital-sign' ? 'vital-signs' : code;
+  return isOneOf(RECORD_CATEGORIES, category) ? category : 'other';
+}
+
 function clinicalOf(resource: Json): ClinicalResource | undefined {
   const type = resource.resourceType;
   const id = asString(resource.id);
@@ -67,7 +75,7 @@ function clinicalOf(resource: Json): ClinicalResource | undefined {
     case 'Observation':
       clinicalDate = asString(resource.effectiveDateTime);
       codes = codings(resource.code);
-      category = codings(asArray(resource.category)[0])[0]?.code ?? 'observation';
+      category = observationCategory(codings(asArray(resource.category)[0])[0]?.code);
       break;
     case 'Condition':
       clinicalDate = asString(resource.onsetDateTime);
@@ -81,7 +89,8 @@ function clinicalOf(resource: Json): ClinicalResource | undefined {
       break;
     case 'Claim':
       clinicalDate = asString(asObject(resource.billablePeriod).start);
-      codes = codings(resource.type);
+      // The billed services, not the claim type (institutional, professional...), which is no clinical code.
+      codes = asArray(resource.item).flatMap((item) => codings(asObject(item).productOrService));
       category = 'claim';
       break;
     default:
@@ -94,7 +103,7 @@ function clinicalOf(resource: Json): ClinicalResource | undefined {
     resourceType: type,
     id,
     category,
-    codes,
+    codes: [...new Map(codes.filter(isClinicalCode).map((c) => [`${c.system}|${c.code}`, c])).values()].slice(0, 20),
     clinicalDate,
     ...(encounterId === undefined ? {} : { encounterId }),
     json: JSON.stringify(resource),

@@ -58,6 +58,7 @@ async function craft(
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: 'peer0.example.org' },
         { type: 'ip', value: '10.0.0.1' },
+        { type: 'ip', value: '2001:db8::1' },
       ]),
     ],
   });
@@ -117,6 +118,15 @@ describe('CertificateIdentity', () => {
         JSON.stringify({
           attrs: { role: 'researcher', uid: 'zoe', 'hf.Affiliation': '', 'hf.Type': 'client', study: 'S/1' },
         }),
+      ),
+    });
+    samples.push({
+      name: 'T61String, NumericString and GeneralString values',
+      mspId: 'LabMSP',
+      certPem: await craft(
+        [{ OU: ['client'] }, { O: ['#14036c6162'] }, { '2.5.4.5': ['#1203343231'] }, { CN: ['#1b07612f622f632f64'] }],
+        [{ CN: ['ca.lab'] }],
+        JSON.stringify({ attrs: { role: 'researcher' } }),
       ),
     });
   });
@@ -192,7 +202,7 @@ describe('CertificateIdentity', () => {
     assert.equal(new Date(info.notAfter).getTime(), new Date(node.validTo).getTime());
     assert.equal(info.signatureAlgorithm, 'ecdsa-with-SHA256');
     assert.deepEqual(info.publicKey, { algorithm: 'id-ecPublicKey' });
-    assert.deepEqual(info.altNames, ['peer0.example.org', '10.0.0.1']);
+    assert.deepEqual(info.altNames, ['peer0.example.org', '10.0.0.1', '2001:db8:0:0:0:0:0:1']);
     assert.equal(info.subject.commonName, 'adjuster/1');
     assert.equal(info.subject.organizationName, 'insurer.example.com');
     assert.equal(info.subject.countryName, 'US');
@@ -211,6 +221,15 @@ describe('CertificateIdentity', () => {
       invalid,
     );
     assert.throws(() => new CertificateIdentity('', samples[0]!.certPem), invalid);
+  });
+
+  it('refuses, as fabric-shim does, a name in a string type fabric-shim cannot read', async () => {
+    const certPem = await craft([{ OU: ['client'] }, { CN: ['#1e04005a00eb'] }], [{ CN: ['ca.lab'] }], undefined);
+    assert.throws(() => fabricShimIdentity('LabMSP', certPem));
+    assert.throws(
+      () => new CertificateIdentity('LabMSP', certPem),
+      (error: unknown) => isDomainError(error) && error.code === 'INVALID_ARGUMENT',
+    );
   });
 
   it('loads neither fabric-shim nor gRPC', () => {

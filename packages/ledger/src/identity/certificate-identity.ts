@@ -3,8 +3,8 @@ import type { ClientIdentity } from 'fabric-shim-api';
 
 import { DomainError } from '@medledger/core';
 
-import type { DerExtension, DnAttribute, ParsedCertificate } from './der.js';
-import { OID, TAG, children, directoryString, parseCertificatePem, readSingle } from './der.js';
+import type { DnAttribute, ParsedCertificate } from './certificates.js';
+import { OID, STRING_TAG, parseCertificatePem } from './certificates.js';
 import type { FabricAttributes } from './fabric-attributes.js';
 import { FABRIC_ATTRIBUTE_OID, decodeFabricAttributes } from './fabric-attributes.js';
 
@@ -60,12 +60,12 @@ const SHORT_NAMES: ReadonlyMap<string, string> = new Map([
 
 // String types @fidm/asn1 decodes (as UTF-8); for any other type fabric-shim's ClientIdentity throws.
 const FIDM_STRING_TAGS: ReadonlySet<number> = new Set([
-  TAG.utf8String,
-  TAG.printableString,
-  TAG.t61String,
-  TAG.ia5String,
-  TAG.numericString,
-  TAG.generalString,
+  STRING_TAG.utf8,
+  STRING_TAG.printable,
+  STRING_TAG.teletex,
+  STRING_TAG.ia5,
+  STRING_TAG.numeric,
+  STRING_TAG.general,
 ]);
 
 const SIGNATURE_ALGORITHMS: ReadonlyMap<string, string> = new Map([
@@ -88,11 +88,11 @@ const PUBLIC_KEY_ALGORITHMS: ReadonlyMap<string, string> = new Map([
 function fabricShimDn(attributes: readonly DnAttribute[]): string {
   return attributes
     .map((attribute) => {
-      if (!FIDM_STRING_TAGS.has(attribute.tag)) {
+      if (!FIDM_STRING_TAGS.has(attribute.tag) || attribute.text === undefined) {
         throw new DomainError('INVALID_ARGUMENT', 'certificate name uses a string type fabric-shim cannot read');
       }
       // Byte for byte what fabric-shim does: `String.replace` with a string pattern escapes only the first '/'.
-      const value = attribute.raw.toString('utf8').replace('/', '\\/');
+      const value = attribute.text.replace('/', '\\/');
       return `/${SHORT_NAMES.get(attribute.oid) ?? ''}=${value}`;
     })
     .join('');
@@ -102,7 +102,7 @@ function nameInfo(attributes: readonly DnAttribute[]): X509NameInfo {
   const fields = new Map<string, string>();
   const units: string[] = [];
   for (const attribute of attributes) {
-    const value = directoryString(attribute);
+    const value = attribute.text;
     if (value === undefined) continue;
     fields.set(attribute.oid, value);
     if (attribute.oid === OID.organizationalUnitName) units.push(value);
@@ -121,37 +121,34 @@ function nameInfo(attributes: readonly DnAttribute[]): X509NameInfo {
   });
 }
 
-function formatIp(bytes: Buffer): string {
-  if (bytes.length === 4) return [...bytes].join('.');
-  const groups: string[] = [];
-  for (let i = 0; i + 1 < bytes.length; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-  return groups.join(':');
+/** IPv6 in full (eight groups, no `::`), as this class has always printed it; the library prints RFC 5952 short form. */
+function fullIpv6(text: string): string {
+  const [head = '', tail] = text.split('::');
+  if (tail === undefined) return text;
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  return [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right].join(':');
 }
 
-function altNames(extensions: readonly DerExtension[]): string[] {
-  const extension = extensions.find((candidate) => candidate.oid === OID.subjectAltName);
-  if (extension === undefined) return [];
+function altNames(certificate: ParsedCertificate): string[] {
   const names: string[] = [];
-  for (const name of children(readSingle(extension.value, TAG.sequence))) {
-    // Context-specific primitive tags: [1] rfc822Name, [2] dNSName, [6] URI, [7] iPAddress.
-    if (name.tag === 0x81 || name.tag === 0x82 || name.tag === 0x86) names.push(name.content.toString('latin1'));
-    else if (name.tag === 0x87) names.push(formatIp(name.content));
+  for (const name of certificate.subjectAltNames()) {
+    if (name.type === 'email' || name.type === 'dns' || name.type === 'url') names.push(name.value);
+    else if (name.type === 'ip') names.push(name.value.includes(':') ? fullIpv6(name.value) : name.value);
   }
   return names;
 }
 
 function x509Info(certificate: ParsedCertificate): X509CertificateInfo {
-  const fingerprint = createHash('sha1').update(certificate.der).digest('hex').toUpperCase();
+  const fingerprint = createHash('sha1').update(new Uint8Array(certificate.rawData)).digest('hex').toUpperCase();
+  const serialHex = certificate.serialHex;
   return Object.freeze({
-    subject: nameInfo(certificate.subject),
-    issuer: nameInfo(certificate.issuer),
-    serial:
-      certificate.serialHex.length % 2 === 0
-        ? certificate.serialHex.toUpperCase()
-        : `0${certificate.serialHex}`.toUpperCase(),
+    subject: nameInfo(certificate.subjectAttributes()),
+    issuer: nameInfo(certificate.issuerAttributes()),
+    serial: (serialHex.length % 2 === 0 ? serialHex : `0${serialHex}`).toUpperCase(),
     notBefore: new Date(certificate.notBeforeMs).toISOString(),
     notAfter: new Date(certificate.notAfterMs).toISOString(),
-    altNames: Object.freeze(altNames(certificate.extensions)),
+    altNames: Object.freeze(altNames(certificate)),
     signatureAlgorithm:
       SIGNATURE_ALGORITHMS.get(certificate.signatureAlgorithmOid) ?? certificate.signatureAlgorithmOid,
     fingerPrint: (fingerprint.match(/../g) ?? []).join(':'),
@@ -163,10 +160,10 @@ function x509Info(certificate: ParsedCertificate): X509CertificateInfo {
 
 function parseIdentity(certPem: string): ParsedIdentity {
   const certificate = parseCertificatePem(certPem);
-  const extension = certificate.extensions.find((candidate) => candidate.oid === FABRIC_ATTRIBUTE_OID);
+  const extension = certificate.extensionValue(FABRIC_ATTRIBUTE_OID);
   return {
-    id: `x509::${fabricShimDn(certificate.subject)}::${fabricShimDn(certificate.issuer)}`,
-    attrs: extension === undefined ? Object.freeze({}) : decodeFabricAttributes(extension.value),
+    id: `x509::${fabricShimDn(certificate.subjectAttributes())}::${fabricShimDn(certificate.issuerAttributes())}`,
+    attrs: extension === undefined ? Object.freeze({}) : decodeFabricAttributes(extension),
     x509: x509Info(certificate),
   };
 }
@@ -193,7 +190,11 @@ function cachedParse(certPem: string): ParsedIdentity {
  *
  * Differences from fabric-shim, all for certificates Fabric CA never issues: a malformed attribute extension or an
  * attribute that is not a string is rejected at construction (fabric-shim would fail later or return the raw value),
- * and inherited object properties are never attribute values.
+ * inherited object properties are never attribute values, and a UTF8String name value that is not valid UTF-8 reads
+ * as its bytes in Latin-1 where fabric-shim shows U+FFFD (Go's x509 and OpenSSL refuse such certificates, so neither
+ * Fabric's MSP nor the embedded one lets their holder run chaincode).
+ *
+ * Certificates are read with @peculiar/x509 (see `certificates.ts`); the parsed fields are cached per PEM string.
  */
 export class CertificateIdentity implements ClientIdentity {
   readonly #mspId: string;

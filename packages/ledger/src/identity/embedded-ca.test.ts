@@ -264,6 +264,9 @@ describe('EmbeddedCa', () => {
     assert.equal(parsed.findRevoked(new x509.X509Certificate(bob.certPem).serialNumber), null);
     assert.equal(parsed.thisUpdate.getTime(), now);
     assert.equal(parsed.nextUpdate?.getTime(), now + 7 * 24 * 60 * 60 * 1000);
+    // The CRL number extension (2.5.29.20) holds the DER INTEGER of the CRL number.
+    const crlNumber = parsed.getExtension('2.5.29.20')?.value ?? new ArrayBuffer(0);
+    assert.deepEqual(Buffer.from(new Uint8Array(crlNumber)), Buffer.from([0x02, 0x01, crl.crlNumber]));
 
     // Cached until something changes; a new revocation (or half the validity) gives a new CRL number.
     assert.equal((await ca.crl()).crlNumber, crl.crlNumber);

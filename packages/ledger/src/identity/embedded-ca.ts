@@ -1,5 +1,3 @@
-import 'reflect-metadata';
-
 import type { KeyObject } from 'node:crypto';
 import {
   createHmac,
@@ -13,18 +11,16 @@ import {
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import * as x509 from '@peculiar/x509';
 import type { Role } from '@medledger/core';
 import { DomainError, PATTERNS, ROLES, canonicalJson, isOneOf } from '@medledger/core';
 
 import { ensurePrivateDirectory, exists, writeFileAtomic } from './atomic-file.js';
-import { derToPem, encodeUnsignedInteger, normalizeSerialHex, parseCertificatePem } from './der.js';
+import { derToPem, nodeCertificate, x509 } from './certificates.js';
 import { FABRIC_ATTRIBUTE_OID, encodeFabricAttributes } from './fabric-attributes.js';
+import { normalizeSerialHex } from './serial.js';
 import type { StorageKeyOptions, StorageKeySource } from './storage-key.js';
 import { openStorageKey, seal, subkey, unseal } from './storage-key.js';
 import { X509Identity } from './x509-identity.js';
-
-x509.cryptoProvider.set(webcrypto);
 
 const KEY_ALGORITHM: webcrypto.EcKeyImportParams = { name: 'ECDSA', namedCurve: 'P-256' };
 const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
@@ -497,10 +493,7 @@ export class EmbeddedCa {
         nextUpdate,
         signingKey: this.#material.signingKey,
         signingAlgorithm: SIGNING_ALGORITHM,
-        extensions: [
-          this.#authorityKeyId,
-          new x509.Extension(CRL_NUMBER_OID, false, encodeUnsignedInteger(numberBytes(crlNumber))),
-        ],
+        extensions: [this.#authorityKeyId, new x509.Extension(CRL_NUMBER_OID, false, derInteger(crlNumber))],
         entries: revocations.map((entry) => ({
           serialNumber: evenHex(entry.serial),
           revocationDate: new Date(entry.revokedAt),
@@ -554,7 +547,7 @@ export class EmbeddedCa {
     });
     const certPem = certificate.toString('pem');
     const record: IssuedCertificate = {
-      serial: parseCertificatePem(certPem).serialHex,
+      serial: normalizeSerialHex(certificate.serialNumber),
       commonName: request.commonName,
       type: request.type,
       notBefore: notBefore.toISOString(),
@@ -607,9 +600,11 @@ function derSetOrder(values: readonly string[]): string[] {
   });
 }
 
-function numberBytes(value: number): Uint8Array {
-  const hex = value.toString(16);
-  return Buffer.from(evenHex(hex), 'hex');
+/** DER INTEGER of a non-negative safe integer: the value of the CRL number extension. */
+function derInteger(value: number): Buffer {
+  const magnitude = Buffer.from(evenHex(value.toString(16)), 'hex');
+  const content = (magnitude[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), magnitude]) : magnitude;
+  return Buffer.concat([Buffer.from([0x02, content.length]), content]);
 }
 
 async function createRoot(
@@ -652,11 +647,8 @@ async function loadRoot(directory: string, encryptionKey: Buffer, mspId: string)
   }
   const pkcs8 = unseal(encryptionKey, box, caKeyAad(mspId));
   try {
-    const derived = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({
-      type: 'spki',
-      format: 'der',
-    });
-    if (!derived.equals(parseCertificatePem(certPem).spkiDer)) {
+    const derived = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
+    if (!derived.equals(nodeCertificate(certPem).publicKey)) {
       throw new DomainError('INTERNAL', 'CA key does not match the CA certificate');
     }
     const signingKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, KEY_ALGORITHM, false, ['sign']);

@@ -50,4 +50,4 @@ export type { RedactedIdentity } from './x509-identity.js';
 export type { StorageKeySource, StorageKeyOptions } from './storage-key.js';
 
 /** Canonical serial spelling (lower-case hex, no leading zeros) used by the CA, CRLs and the MSP. */
-export { normalizeSerialHex } from './der.js';
+export { normalizeSerialHex } from './serial.js';

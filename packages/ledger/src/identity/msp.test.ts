@@ -135,6 +135,50 @@ describe('MembershipService', () => {
     assert.equal(lenient.validateCertificate('LabMSP', noOu.toString('pem'), NOW), 'VALID');
   });
 
+  it('applies a CRL of a CA other than the embedded one, and refuses a CRL without nextUpdate', async () => {
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const leafKeys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const signing = { signingKey: keys.privateKey, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } };
+    const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+      name: 'CN=ca.lab2, O=Lab2',
+      keys,
+      notBefore: new Date(NOW - DAY),
+      notAfter: new Date(NOW + DAY),
+      extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+    });
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: '00a1',
+      subject: 'OU=client, CN=someone',
+      issuer: caCert.subjectName,
+      publicKey: leafKeys.publicKey,
+      notBefore: new Date(NOW - DAY),
+      notAfter: new Date(NOW + DAY),
+      ...signing,
+    });
+    const lab = new MembershipService();
+    lab.addOrganization({ mspId: 'LabMSP', caCertPem: caCert.toString('pem') });
+    assert.equal(lab.serialOf(leaf.toString('pem')), 'a1');
+    assert.equal(lab.validateCertificate('LabMSP', leaf.toString('pem'), NOW), 'VALID');
+    const crl = (nextUpdate: Date | undefined): Promise<x509.X509Crl> =>
+      x509.X509CrlGenerator.create({
+        issuer: caCert.subjectName,
+        thisUpdate: new Date(NOW),
+        nextUpdate,
+        entries: [{ serialNumber: 'a1', revocationDate: new Date(NOW) }],
+        ...signing,
+      });
+    // Such a CRL is refused outright: it must never be taken as listing nothing.
+    const withoutNextUpdate = (await crl(undefined)).toString('pem');
+    assert.throws(() => lab.applyCrl('LabMSP', withoutNextUpdate), rejectsWith('INVALID_ARGUMENT'));
+    assert.equal(lab.validateCertificate('LabMSP', leaf.toString('pem'), NOW), 'VALID');
+    assert.equal(lab.applyCrl('LabMSP', (await crl(new Date(NOW + DAY))).toString('pem')), 1);
+    assert.equal(lab.validateCertificate('LabMSP', leaf.toString('pem'), NOW), 'CERTIFICATE_REVOKED');
+    assert.deepEqual([...lab.revokedSerials('LabMSP')], ['a1']);
+  });
+
   it('answers CERTIFICATE_EXPIRED outside the validity window (a certificate issued with a past validity)', async () => {
     const expired = await hospitalA.enroll('alice', {
       notBefore: new Date(NOW - 10 * DAY),

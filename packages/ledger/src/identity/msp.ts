@@ -1,25 +1,12 @@
-import type { KeyObject } from 'node:crypto';
-import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import type { KeyObject, X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
+import { createHash, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 
 import { DomainError } from '@medledger/core';
 
 import type { ValidationCode } from '../ledger-client.js';
-import type { ParsedCertificate } from './der.js';
-import {
-  OID,
-  TAG,
-  children,
-  encodeUnsignedInteger,
-  encodeLength,
-  integerMagnitude,
-  isCaCertificate,
-  nameValues,
-  normalizeSerialHex,
-  parseCertificatePem,
-  parseCrlDer,
-  pemToDer,
-  readSingle,
-} from './der.js';
+import type { ParsedCertificate } from './certificates.js';
+import { OID, nodeCertificate, parseCertificateDer, parseCrlPem, pemToDer, x509 } from './certificates.js';
+import { normalizeSerialHex } from './serial.js';
 
 /** The outcomes of certificate validation (a subset of the ledger's validation codes). */
 export type CertificateValidation = Extract<
@@ -52,18 +39,54 @@ export interface MembershipServiceOptions {
 interface Organization {
   readonly mspId: string;
   readonly caCertPem: string;
-  readonly ca: ParsedCertificate;
+  /** The CA's subject (see `ParsedCertificate.subjectKey`): what a certificate it issued names as issuer. */
+  readonly subject: string;
   readonly caPublicKey: KeyObject;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
   readonly revoked: Set<string>;
 }
 
-interface CertEntry {
-  readonly parsed: ParsedCertificate | undefined;
+/** What validation reads from a certificate (@peculiar/x509's parse), decoded once per certificate. */
+interface CertDetails {
+  readonly certificate: ParsedCertificate;
+  readonly issuer: string;
+  readonly isCa: boolean;
+  readonly nodeOu: NodeOu | undefined;
+}
+
+interface Chain {
+  readonly ok: boolean;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+}
+
+/**
+ * One certificate, as the MSP caches it. node:crypto's parse (key, signature checks) is made at once: it is all that
+ * signature verification needs. The structural parse (@peculiar/x509) is made when validation first asks for it.
+ */
+class CertEntry {
+  /** mspId → the issuing chain verified, with the window in which the chain (leaf and CA) is valid. */
+  readonly chains = new Map<string, Chain>();
+  /** node:crypto's view; undefined when OpenSSL cannot read the certificate. */
+  readonly node: NodeX509Certificate | undefined;
   /** The certificate's P-256 public key; undefined when it has none (or the certificate is unreadable). */
   readonly publicKey: KeyObject | undefined;
-  readonly nodeOu: NodeOu | undefined;
-  /** mspId → the issuing chain verified, with the window in which the chain (leaf and CA) is valid. */
-  readonly chains: Map<string, { readonly ok: boolean; readonly notBeforeMs: number; readonly notAfterMs: number }>;
+  readonly #der: Buffer | undefined;
+  #details: CertDetails | null | undefined;
+
+  constructor(der: Buffer | undefined) {
+    const node = der === undefined ? undefined : readable(() => nodeCertificate(der));
+    this.#der = der;
+    this.node = node;
+    this.publicKey = node === undefined ? undefined : readable(() => p256PublicKey(node));
+  }
+
+  /** undefined when the certificate is unreadable. */
+  get details(): CertDetails | undefined {
+    if (this.#details === undefined) this.#details = readDetails(this.#der) ?? null;
+    return this.#details ?? undefined;
+  }
 }
 
 const NODE_OUS: readonly NodeOu[] = ['client', 'peer', 'orderer', 'admin'];
@@ -75,6 +98,8 @@ const HASHES: ReadonlyMap<string, string> = new Map([
 // The order of P-256 and half of it: Fabric accepts only low-S signatures (s <= n/2), which removes malleability.
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const P256_HALF_N = P256_N >> 1n;
+const P256: webcrypto.EcKeyAlgorithm = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNATURE_FORMATTER = new x509.AsnEcSignatureFormatter();
 const MAX_SIGNATURE_BASE64 = 128;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -82,60 +107,39 @@ function pemKey(certPem: string): string {
   return createHash('sha256').update(certPem).digest('base64');
 }
 
-function classifyNodeOu(parsed: ParsedCertificate): NodeOu | undefined {
-  const units = nameValues(parsed.subject, OID.organizationalUnitName);
+function classifyNodeOu(certificate: ParsedCertificate): NodeOu | undefined {
+  const units = certificate
+    .subjectAttributes()
+    .filter((attribute) => attribute.oid === OID.organizationalUnitName)
+    .map((attribute) => attribute.text);
   const found = NODE_OUS.filter((ou) => units.includes(ou));
   return found.length === 1 ? found[0] : undefined;
 }
 
-function p256PublicKey(parsed: ParsedCertificate): KeyObject | undefined {
-  if (parsed.publicKeyAlgorithmOid !== OID.ecPublicKey) return undefined;
-  const key = createPublicKey({ key: parsed.spkiDer, format: 'der', type: 'spki' });
-  return key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : undefined;
+function p256PublicKey(certificate: NodeX509Certificate): KeyObject | undefined {
+  const key = certificate.publicKey;
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? key : undefined;
 }
 
-function bigIntOf(bytes: Buffer): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
+/**
+ * r and s of a P-256 signature in canonical DER, SEQUENCE { INTEGER r, INTEGER s } with one-octet lengths. Only for
+ * signatures OpenSSL made or accepted: it signs in canonical DER and refuses any other encoding when it verifies.
+ */
+function canonicalParts(signature: Buffer): { r: Buffer; s: bigint } {
+  const rEnd = 4 + (signature[3] ?? 0);
+  return { r: signature.subarray(4, rEnd), s: BigInt(`0x${signature.subarray(rEnd + 2).toString('hex')}`) };
 }
 
-function bytesOf(value: bigint): Buffer {
-  const hex = value.toString(16);
-  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
-}
-
-/** r and s of a strict DER ECDSA signature, or undefined when it is not one. */
-function ecdsaComponents(signature: Buffer): { r: bigint; s: bigint } | undefined {
-  try {
-    const parts = children(readSingle(signature, TAG.sequence));
-    if (parts.length !== 2) return undefined;
-    const [rElement, sElement] = parts;
-    if (rElement === undefined || sElement === undefined) return undefined;
-    for (const element of [rElement, sElement]) {
-      const content = element.content;
-      // Positive and minimally encoded, as DER requires.
-      if ((content[0] ?? 0) & 0x80) return undefined;
-      if (content.length > 1 && content[0] === 0 && ((content[1] ?? 0) & 0x80) === 0) return undefined;
-    }
-    return { r: bigIntOf(integerMagnitude(rElement)), s: bigIntOf(integerMagnitude(sElement)) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The DER bytes of a base64 P-256 signature that is well formed and low-S; undefined otherwise. */
-function lowSSignature(signatureBase64: unknown): Buffer | undefined {
+/** The signature bytes of a well-formed base64 text of plausible size; undefined otherwise. */
+function signatureBytes(signatureBase64: unknown): Buffer | undefined {
   if (typeof signatureBase64 !== 'string' || signatureBase64.length > MAX_SIGNATURE_BASE64) return undefined;
   if (signatureBase64.length % 4 !== 0 || !BASE64.test(signatureBase64)) return undefined;
-  const signature = Buffer.from(signatureBase64, 'base64');
-  const components = ecdsaComponents(signature);
-  if (components === undefined) return undefined;
-  const { r, s } = components;
-  return r >= 1n && r < P256_N && s >= 1n && s <= P256_HALF_N ? signature : undefined;
+  return Buffer.from(signatureBase64, 'base64');
 }
 
-function encodeEcdsa(r: bigint, s: bigint): Buffer {
-  const body = Buffer.concat([encodeUnsignedInteger(bytesOf(r)), encodeUnsignedInteger(bytesOf(s))]);
-  return Buffer.concat([Buffer.from([TAG.sequence]), encodeLength(body.length), body]);
+/** A P-256 scalar as 32 big-endian bytes. */
+function fixedWidth(value: bigint): Buffer {
+  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
 }
 
 /**
@@ -147,10 +151,15 @@ export function signData(privateKey: KeyObject, data: Uint8Array): string {
     throw new DomainError('INVALID_ARGUMENT', 'signing needs an ECDSA P-256 private key');
   }
   const signature = cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
-  const components = ecdsaComponents(signature);
-  if (components === undefined) throw new DomainError('INTERNAL', 'crypto produced an unreadable signature');
-  if (components.s <= P256_HALF_N) return signature.toString('base64');
-  return encodeEcdsa(components.r, P256_N - components.s).toString('base64');
+  const { r, s } = canonicalParts(signature);
+  if (s <= P256_HALF_N) return signature.toString('base64');
+  // The low-S twin (r, n - s), encoded from the fixed-width form by @peculiar/x509.
+  const twin = SIGNATURE_FORMATTER.toAsnSignature(
+    P256,
+    Buffer.concat([fixedWidth(BigInt(`0x${r.toString('hex')}`)), fixedWidth(P256_N - s)]),
+  );
+  if (twin === null) throw new DomainError('INTERNAL', 'could not encode a signature');
+  return Buffer.from(twin).toString('base64');
 }
 
 /**
@@ -186,15 +195,25 @@ export class MembershipService {
     if (typeof trust.mspId !== 'string' || trust.mspId.length === 0) {
       throw new DomainError('INVALID_ARGUMENT', 'MSP id must be a non-empty string');
     }
-    const ca = parseCertificatePem(trust.caCertPem);
-    if (!isCaCertificate(ca)) throw new DomainError('INVALID_ARGUMENT', 'MSP root is not a CA certificate');
-    const caPublicKey = createPublicKey({ key: ca.spkiDer, format: 'der', type: 'spki' });
-    if (!ca.issuerDer.equals(ca.subjectDer) || !verifyIssued(ca, caPublicKey)) {
+    const der = pemToDer(trust.caCertPem, 'CERTIFICATE');
+    const ca = parseCertificateDer(der);
+    if (!ca.isCa()) throw new DomainError('INVALID_ARGUMENT', 'MSP root is not a CA certificate');
+    const caNode = nodeCertificate(der);
+    const subject = ca.subjectKey();
+    if (ca.issuerKey() !== subject || !issuedBy(ca, caNode, caNode.publicKey)) {
       throw new DomainError('INVALID_ARGUMENT', 'MSP root must be a self-signed certificate');
     }
     const revoked = new Set<string>(this.#organizations.get(trust.mspId)?.revoked);
     for (const serial of trust.revokedSerials ?? []) revoked.add(normalizeSerialHex(serial));
-    this.#organizations.set(trust.mspId, { mspId: trust.mspId, caCertPem: trust.caCertPem, ca, caPublicKey, revoked });
+    this.#organizations.set(trust.mspId, {
+      mspId: trust.mspId,
+      caCertPem: trust.caCertPem,
+      subject,
+      caPublicKey: caNode.publicKey,
+      notBeforeMs: ca.notBeforeMs,
+      notAfterMs: ca.notAfterMs,
+      revoked,
+    });
     for (const entry of this.#cache.values()) entry.chains.delete(trust.mspId);
   }
 
@@ -224,12 +243,13 @@ export class MembershipService {
    */
   applyCrl(mspId: string, crlPem: string): number {
     const organization = this.#organization(mspId);
-    const crl = parseCrlDer(pemToDer(crlPem, 'X509 CRL', 'CRL'));
+    const crl = parseCrlPem(crlPem);
     const hash = HASHES.get(crl.signatureAlgorithmOid);
-    if (!crl.issuerDer.equals(organization.ca.subjectDer) || hash === undefined) {
+    if (crl.issuerKey() !== organization.subject || hash === undefined || !crl.algorithmsAgree) {
       throw new DomainError('INVALID_ARGUMENT', `CRL was not issued by ${mspId}'s CA`);
     }
-    if (!cryptoVerify(hash, crl.tbs, { key: organization.caPublicKey, dsaEncoding: 'der' }, crl.signature)) {
+    const signature = new Uint8Array(crl.signature);
+    if (!cryptoVerify(hash, crl.signedBytes, { key: organization.caPublicKey, dsaEncoding: 'der' }, signature)) {
       throw new DomainError('INVALID_ARGUMENT', 'CRL signature does not verify');
     }
     const before = organization.revoked.size;
@@ -255,8 +275,9 @@ export class MembershipService {
       chain = this.#verifyChain(entry, organization);
       entry.chains.set(mspId, chain);
     }
-    if (!chain.ok || entry.parsed === undefined) return 'CERTIFICATE_UNKNOWN';
-    if (organization.revoked.has(entry.parsed.serialHex)) return 'CERTIFICATE_REVOKED';
+    const details = entry.details;
+    if (!chain.ok || details === undefined) return 'CERTIFICATE_UNKNOWN';
+    if (organization.revoked.has(details.certificate.serialHex)) return 'CERTIFICATE_REVOKED';
     if (!(atMs >= chain.notBeforeMs && atMs <= chain.notAfterMs)) return 'CERTIFICATE_EXPIRED';
     return 'VALID';
   }
@@ -267,12 +288,14 @@ export class MembershipService {
    */
   verifySignature(certPem: string, data: Uint8Array, signatureBase64: string): boolean {
     if (typeof certPem !== 'string') return false;
-    const signature = lowSSignature(signatureBase64);
+    const signature = signatureBytes(signatureBase64);
     if (signature === undefined) return false;
     const publicKey = this.#entry(certPem).publicKey;
     if (publicKey === undefined) return false;
     try {
-      return cryptoVerify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, signature);
+      // OpenSSL accepts only canonical DER, so once it has verified, s can be read for Fabric's low-S rule.
+      const verified = cryptoVerify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, signature);
+      return verified && canonicalParts(signature).s <= P256_HALF_N;
     } catch {
       return false;
     }
@@ -285,12 +308,12 @@ export class MembershipService {
 
   /** The identity's NodeOU (client, peer, orderer, admin), or null when it has none or several. */
   nodeOu(certPem: string): NodeOu | null {
-    return this.#entry(certPem).nodeOu ?? null;
+    return this.#entry(certPem).details?.nodeOu ?? null;
   }
 
   /** The certificate's canonical serial (lower-case hex), or null when it cannot be read. */
   serialOf(certPem: string): string | null {
-    return this.#entry(certPem).parsed?.serialHex ?? null;
+    return this.#entry(certPem).details?.certificate.serialHex ?? null;
   }
 
   #organization(mspId: string): Organization {
@@ -312,47 +335,54 @@ export class MembershipService {
     return entry;
   }
 
-  #verifyChain(
-    entry: CertEntry,
-    organization: Organization,
-  ): { readonly ok: boolean; readonly notBeforeMs: number; readonly notAfterMs: number } {
-    const parsed = entry.parsed;
+  #verifyChain(entry: CertEntry, organization: Organization): Chain {
+    const details = entry.details;
     const rejected = { ok: false, notBeforeMs: 0, notAfterMs: 0 };
-    if (parsed === undefined) return rejected;
-    if (!parsed.issuerDer.equals(organization.ca.subjectDer)) return rejected;
-    if (isCaCertificate(parsed)) return rejected;
-    if (this.#requireNodeOu && entry.nodeOu === undefined) return rejected;
-    if (!verifyIssued(parsed, organization.caPublicKey)) return rejected;
+    if (details === undefined || entry.node === undefined) return rejected;
+    const { certificate } = details;
+    if (details.issuer !== organization.subject) return rejected;
+    if (details.isCa) return rejected;
+    if (this.#requireNodeOu && details.nodeOu === undefined) return rejected;
+    if (!issuedBy(certificate, entry.node, organization.caPublicKey)) return rejected;
     return {
       ok: true,
-      notBeforeMs: Math.max(parsed.notBeforeMs, organization.ca.notBeforeMs),
-      notAfterMs: Math.min(parsed.notAfterMs, organization.ca.notAfterMs),
+      notBeforeMs: Math.max(certificate.notBeforeMs, organization.notBeforeMs),
+      notAfterMs: Math.min(certificate.notAfterMs, organization.notAfterMs),
     };
   }
 }
 
-function readEntry(certPem: string): CertEntry {
-  let parsed: ParsedCertificate | undefined;
-  let publicKey: KeyObject | undefined;
+/** What `read` returns, or undefined when it throws (an unreadable certificate is an answer, not an error). */
+function readable<T>(read: () => T): T | undefined {
   try {
-    parsed = parseCertificatePem(certPem);
-    publicKey = p256PublicKey(parsed);
+    return read();
   } catch {
-    parsed = undefined;
+    return undefined;
   }
-  return {
-    parsed,
-    publicKey,
-    nodeOu: parsed === undefined ? undefined : classifyNodeOu(parsed),
-    chains: new Map(),
-  };
 }
 
-function verifyIssued(certificate: ParsedCertificate, issuerKey: KeyObject): boolean {
-  const hash = HASHES.get(certificate.signatureAlgorithmOid);
-  if (hash === undefined) return false;
+function readEntry(certPem: string): CertEntry {
+  return new CertEntry(readable(() => pemToDer(certPem, 'CERTIFICATE')));
+}
+
+function readDetails(der: Buffer | undefined): CertDetails | undefined {
+  if (der === undefined) return undefined;
+  return readable(() => {
+    const certificate = parseCertificateDer(der);
+    return {
+      certificate,
+      issuer: certificate.issuerKey(),
+      isCa: certificate.isCa(),
+      nodeOu: classifyNodeOu(certificate),
+    };
+  });
+}
+
+/** Whether `issuerKey` signed the certificate, with one of the ECDSA algorithms Fabric uses. */
+function issuedBy(certificate: ParsedCertificate, node: NodeX509Certificate, issuerKey: KeyObject): boolean {
+  if (!HASHES.has(certificate.signatureAlgorithmOid)) return false;
   try {
-    return cryptoVerify(hash, certificate.tbs, { key: issuerKey, dsaEncoding: 'der' }, certificate.signature);
+    return node.verify(issuerKey);
   } catch {
     return false;
   }

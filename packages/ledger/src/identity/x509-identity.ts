@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { DomainError } from '@medledger/core';
 
 import type { SigningIdentity } from '../ledger-client.js';
-import { parseCertificatePem } from './der.js';
+import { nodeCertificate } from './certificates.js';
 
 const REDACTED = '[REDACTED]';
 
@@ -34,8 +34,7 @@ export class X509Identity implements SigningIdentity {
       throw new DomainError('INVALID_ARGUMENT', 'MSP id must be a non-empty string');
     }
     if (privateKey.type !== 'private') throw new DomainError('INVALID_ARGUMENT', 'identity needs a private key');
-    const certificateKey = createPublicKey({ key: parseCertificatePem(certPem).spkiDer, format: 'der', type: 'spki' });
-    if (!createPublicKey(privateKey).equals(certificateKey)) {
+    if (!createPublicKey(privateKey).equals(nodeCertificate(certPem).publicKey)) {
       throw new DomainError('INVALID_ARGUMENT', 'private key does not match the certificate');
     }
     this.mspId = mspId;

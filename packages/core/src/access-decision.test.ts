@@ -11,13 +11,23 @@ import {
 } from './access-decision.js';
 import type { AccessInput, RecordDecision, WriteInput } from './access-decision.js';
 import type { ConsentAction, Purpose, Role } from './codes.js';
-import { requesterReferences } from './consent-evaluation.js';
-import type { RecordFacts, Requester } from './consent-evaluation.js';
-import type { ConsentRecord, Provision } from './consent-model.js';
+import type { Requester } from './consent-evaluation.js';
+import type { ConsentRecord } from './consent-model.js';
 import type { EmergencyGrant, PatientRecord, StudyRecord } from './ledger-records.js';
-
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+import {
+  ACT_CODE,
+  CONFIDENTIALITY,
+  DR_A,
+  DR_B,
+  exampleConsent,
+  fact,
+  INSURER,
+  ircp,
+  prov,
+  RESEARCHER,
+  stored,
+  who,
+} from './testing/fhir-fixtures.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const at = (iso: string): number => Date.parse(iso);
@@ -30,115 +40,35 @@ const PATIENT: PatientRecord = {
   txId: 'tx-reg',
 };
 
-function who(mspId: string, role: Role, uid: string, patientId?: string): Requester {
-  return { mspId, role, uid, references: requesterReferences(mspId, role, uid, patientId) };
-}
+/** The roles of FHIR-CONVENTIONS §0, written out rather than taken from codes.ts (see the pre-check tests). */
+const ROLES: readonly Role[] = [
+  'patient',
+  'clinician',
+  'insurer',
+  'researcher',
+  'ethics',
+  'public-health',
+  'privacy-officer',
+  'admin',
+];
 
-const DR_A = who('HospitalAMSP', 'clinician', 'dr-a');
-const DR_B = who('HospitalBMSP', 'clinician', 'dr-b');
-const INSURER = who('InsurerMSP', 'insurer', 'ins-1');
-const RESEARCHER = who('ResearchMSP', 'researcher', 'res-1');
 const PUBLIC_HEALTH = who('HealthAuthorityMSP', 'public-health', 'ph-1');
 const PATIENT_SELF = who('HospitalAMSP', 'patient', 'u-p', 'p-7f3a');
 
-function prov(type: 'permit' | 'deny', parts: Partial<Provision> = {}): Provision {
-  return {
-    type,
-    actor: [],
-    action: [],
-    purpose: [],
-    class: [],
-    code: [],
-    securityLabel: [],
-    data: [],
-    provision: [],
-    ...parts,
-  };
-}
-
-function consent(
-  id: string,
-  provision: Provision,
-  policyRule: 'OPTIN' | 'OPTOUT',
-  status: ConsentRecord['status'] = 'active',
-): ConsentRecord {
-  return {
-    id,
-    version: 1,
-    patientId: 'p-7f3a',
-    status,
-    policyRule,
-    dateTime: '2025-03-01T10:00:00Z',
-    performer: 'Patient/p-7f3a',
-    organization: 'HospitalAMSP',
-    provision,
-    txId: `tx-${id}`,
-  };
-}
-
-const ircp = (reference: string): Provision['actor'][number] => ({ role: 'IRCP', reference });
-
 /** §1.1 (a): HospitalB clinicians may read Observations for treatment until 2025-12-31 (OPTIN). */
-const OPTIN_HOSPITAL_B = consent(
-  'c-a',
-  prov('deny', {
-    provision: [
-      prov('permit', {
-        period: { end: '2025-12-31' },
-        actor: [ircp('Group/HospitalBMSP-clinician')],
-        action: ['access'],
-        purpose: ['TREAT'],
-        class: ['Observation'],
-      }),
-    ],
-  }),
-  'OPTIN',
-);
+const OPTIN_HOSPITAL_B = exampleConsent('a');
 
 /** §1.1 (c): research opt-in. */
-const OPTIN_RESEARCH = consent(
-  'c-c',
-  prov('deny', {
-    provision: [
-      prov('permit', {
-        period: { start: '2025-03-01', end: '2030-02-28' },
-        dataPeriod: { start: '2018-01-01' },
-        actor: [ircp('Organization/ResearchMSP')],
-        action: ['use'],
-        purpose: ['HRESCH'],
-        class: ['Condition', 'MedicationStatement', 'Observation'],
-      }),
-      prov('deny', { securityLabel: [{ system: CONFIDENTIALITY, code: 'R' }] }),
-    ],
-  }),
-  'OPTIN',
-);
+const OPTIN_RESEARCH = exampleConsent('c');
 
 /** §1.1 (d): insurer payment access. */
-const OPTIN_INSURER = consent(
-  'c-d',
-  prov('deny', {
-    provision: [
-      prov('permit', {
-        actor: [ircp('Organization/InsurerMSP')],
-        action: ['access'],
-        purpose: ['HPAYMT'],
-        class: ['Claim', 'Coverage', 'Encounter', 'Procedure'],
-      }),
-    ],
-  }),
-  'OPTIN',
-);
+const OPTIN_INSURER = exampleConsent('d');
 
 /** §1.1 (e): opt out of treatment access by the home hospital. */
-const OPTOUT_HOSPITAL_A = consent(
-  'c-e',
-  prov('deny', { actor: [ircp('Organization/HospitalAMSP')], purpose: ['TREAT'] }),
-  'OPTOUT',
-);
+const OPTOUT_HOSPITAL_A = exampleConsent('e');
 
 /** An objection to everything. */
-const OPTOUT_ALL = consent('c-x', prov('deny'), 'OPTOUT');
+const OPTOUT_ALL = stored('c-x', prov('deny'), 'OPTOUT');
 
 const STUDY: StudyRecord = {
   id: 's-1',
@@ -176,20 +106,6 @@ function input(requester: Requester, purpose: Purpose, parts: Partial<AccessInpu
   return { requester, patient: PATIENT, purpose, action: 'access', time: NOW, consents: [], ...parts };
 }
 
-function fact(parts: Partial<RecordFacts> = {}): RecordFacts {
-  return {
-    recordId: 'o-55',
-    resourceType: 'Observation',
-    securityLabels: [],
-    codes: [],
-    clinicalDate: '2024-11-02',
-    custodian: 'HospitalAMSP',
-    author: 'Practitioner/dr-a',
-    related: [],
-    ...parts,
-  };
-}
-
 function assertPermit(
   decision: RecordDecision,
   basis: string,
@@ -215,7 +131,8 @@ void describe('DENY_REASONS', () => {
 });
 
 void describe('pre-check: the purposes each role may assert (FHIR-CONVENTIONS §0)', () => {
-  // Written out from the conventions, not derived from ROLE_PURPOSES.
+  // Written out from the conventions, not derived from ROLE_PURPOSES, ROLES or PURPOSES: the test checks codes.ts
+  // against the table in the conventions, so it repeats that table on purpose.
   const ALLOWED: Record<Role, Purpose[]> = {
     patient: ['PATRQT'],
     clinician: ['TREAT', 'ETREAT'],
@@ -226,16 +143,6 @@ void describe('pre-check: the purposes each role may assert (FHIR-CONVENTIONS §
     'privacy-officer': ['HOPERAT'],
     admin: ['HOPERAT'],
   };
-  const ROLES: Role[] = [
-    'patient',
-    'clinician',
-    'insurer',
-    'researcher',
-    'ethics',
-    'public-health',
-    'privacy-officer',
-    'admin',
-  ];
   const PURPOSES: Purpose[] = ['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT', 'HRESCH', 'PUBHLTH', 'PATRQT'];
 
   for (const role of ROLES) {
@@ -244,7 +151,7 @@ void describe('pre-check: the purposes each role may assert (FHIR-CONVENTIONS §
       void it(`${role} ${allowed ? 'may' : 'may not'} assert ${purpose}`, () => {
         assert.equal(roleMayAssert(role, purpose), allowed);
         // A permissive consent must not rescue a purpose the role may not assert.
-        const permitAll = consent('c-all', prov('permit'), 'OPTOUT');
+        const permitAll = stored('c-all', prov('permit'), 'OPTOUT');
         const requester = who('HospitalAMSP', role, `u-${role}`, role === 'patient' ? 'p-7f3a' : undefined);
         const decision = decideRecordAccess(
           input(requester, purpose, {
@@ -349,7 +256,7 @@ void describe('decideRecordAccess: treatment (TREAT)', () => {
   });
 
   void it('lets a deny in any consent beat a permit in another', () => {
-    const denyB = consent('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT');
+    const denyB = stored('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT');
     assertDeny(
       decideRecordAccess(input(DR_B, 'TREAT', { consents: [OPTIN_HOSPITAL_B, denyB] }), fact()),
       DENY_REASONS.deniedByConsent,
@@ -365,7 +272,7 @@ void describe('decideRecordAccess: treatment (TREAT)', () => {
 
 void describe('decideRecordAccess: break-glass (ETREAT)', () => {
   void it('permits through a consent that permits ETREAT, without needing a grant', () => {
-    const emergency = consent('c-em', prov('deny', { provision: [prov('permit', { purpose: ['ETREAT'] })] }), 'OPTIN');
+    const emergency = stored('c-em', prov('deny', { provision: [prov('permit', { purpose: ['ETREAT'] })] }), 'OPTIN');
     assertPermit(decideRecordAccess(input(DR_B, 'ETREAT', { consents: [emergency] }), fact()), 'consent', [
       'Consent/c-em/_history/1',
     ]);
@@ -383,7 +290,7 @@ void describe('decideRecordAccess: break-glass (ETREAT)', () => {
   void it('lets an active grant override a deny consent', () => {
     for (const consents of [
       [OPTOUT_ALL],
-      [consent('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT')],
+      [stored('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT')],
     ]) {
       assertPermit(
         decideRecordAccess(input(DR_B, 'ETREAT', { consents, emergencyGrant: ACTIVE_GRANT }), fact()),
@@ -517,7 +424,7 @@ void describe('decideRecordAccess: research (HRESCH)', () => {
   });
 
   void it('honours an explicit objection to research', () => {
-    const noResearch = consent('c-nr', prov('deny', { purpose: ['HRESCH'] }), 'OPTOUT');
+    const noResearch = stored('c-nr', prov('deny', { purpose: ['HRESCH'] }), 'OPTOUT');
     assertDeny(
       decideRecordAccess(research({ consents: [OPTIN_RESEARCH, noResearch] }), fact()),
       DENY_REASONS.deniedByConsent,
@@ -545,7 +452,7 @@ void describe('isStudyActive', () => {
 void describe('decideRecordAccess: public health (PUBHLTH)', () => {
   void it('never gives public health single records (access is aggregate only)', () => {
     assertDeny(decideRecordAccess(input(PUBLIC_HEALTH, 'PUBHLTH'), fact()), DENY_REASONS.aggregateOnly);
-    const permitAll = consent('c-all', prov('permit'), 'OPTOUT');
+    const permitAll = stored('c-all', prov('permit'), 'OPTOUT');
     assertDeny(
       decideRecordAccess(input(PUBLIC_HEALTH, 'PUBHLTH', { consents: [permitAll] }), fact()),
       DENY_REASONS.aggregateOnly,
@@ -568,7 +475,7 @@ void describe('decideRecordAccess: public health (PUBHLTH)', () => {
   });
 
   void it('excludes a patient who opted out', () => {
-    const noPublicHealth = consent('c-nph', prov('deny', { purpose: ['PUBHLTH'] }), 'OPTOUT');
+    const noPublicHealth = stored('c-nph', prov('deny', { purpose: ['PUBHLTH'] }), 'OPTOUT');
     assertDeny(
       decideRecordAccess(input(PUBLIC_HEALTH, 'PUBHLTH', { action: 'use', consents: [noPublicHealth] }), fact()),
       DENY_REASONS.deniedByConsent,
@@ -582,7 +489,7 @@ void describe('decideRecordAccess: public health (PUBHLTH)', () => {
   });
 
   void it('names the consent when one explicitly permits the use', () => {
-    const yes = consent('c-ph', prov('permit', { purpose: ['PUBHLTH'] }), 'OPTOUT');
+    const yes = stored('c-ph', prov('permit', { purpose: ['PUBHLTH'] }), 'OPTOUT');
     assertPermit(
       decideRecordAccess(input(PUBLIC_HEALTH, 'PUBHLTH', { action: 'use', consents: [yes] }), fact()),
       'consent',
@@ -594,7 +501,7 @@ void describe('decideRecordAccess: public health (PUBHLTH)', () => {
 void describe('decideRecordAccess: operations (HOPERAT)', () => {
   for (const role of ['privacy-officer', 'admin'] as const) {
     void it(`never lets a ${role} read clinical data, whatever the consents`, () => {
-      const permitAll = consent('c-all', prov('permit'), 'OPTOUT');
+      const permitAll = stored('c-all', prov('permit'), 'OPTOUT');
       for (const action of ['access', 'use'] as ConsentAction[]) {
         assertDeny(
           decideRecordAccess(
@@ -621,15 +528,7 @@ void describe('decideRecordWrite', () => {
   });
 
   void it('lets only clinicians register records', () => {
-    for (const role of [
-      'patient',
-      'insurer',
-      'researcher',
-      'ethics',
-      'public-health',
-      'privacy-officer',
-      'admin',
-    ] as const) {
+    for (const role of ROLES.filter((role) => role !== 'clinician')) {
       assertDeny(
         decideRecordWrite(write(who('HospitalAMSP', role, `u-${role}`)), fact()),
         DENY_REASONS.purposeNotAllowed,
@@ -642,7 +541,7 @@ void describe('decideRecordWrite', () => {
   });
 
   void it('permits a clinician of another organisation under a consent permitting collect', () => {
-    const collect = consent(
+    const collect = stored(
       'c-col',
       prov('permit', { actor: [ircp('Organization/HospitalBMSP')], action: ['collect'] }),
       'OPTOUT',
@@ -666,7 +565,7 @@ void describe('decideRecordWrite', () => {
   });
 
   void it('denies a clinician of another organisation the patient objected to', () => {
-    const denyB = consent('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT');
+    const denyB = stored('c-nob', prov('deny', { actor: [ircp('Organization/HospitalBMSP')] }), 'OPTOUT');
     assertDeny(
       decideRecordWrite(write(DR_B, [OPTIN_HOSPITAL_B, denyB]), fact({ custodian: 'HospitalBMSP' })),
       DENY_REASONS.deniedByConsent,

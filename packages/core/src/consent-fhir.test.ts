@@ -2,81 +2,31 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { parseFhirConsent, toFhirConsent } from './consent-fhir.js';
-import type { ConsentInput, ConsentRecord, Provision } from './consent-model.js';
+import type { ConsentInput, ConsentRecord } from './consent-model.js';
 import { DomainError } from './errors.js';
 import type { ErrorCode } from './errors.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// FHIR-CONVENTIONS §1.1, copied verbatim from the document: the shared envelope and the six provisions.
-// ---------------------------------------------------------------------------------------------------------------
+import {
+  ACT_CODE,
+  ACT_REASON,
+  ACTION,
+  CONFIDENTIALITY,
+  CONSENT_CATEGORY,
+  ENVELOPE_JSON,
+  ledgerId,
+  NORMALIZED_EXAMPLES,
+  PARTICIPATION,
+  PATCH_F,
+  PROVISION_A,
+  PROVISION_B,
+  PROVISION_C,
+  PROVISION_D,
+  PROVISION_E,
+  prov,
+  RESOURCE_TYPES,
+} from './testing/fhir-fixtures.js';
 
 type Json = Record<string, unknown>;
 
-const ENVELOPE_JSON = `{"resourceType": "Consent", "id": "c-001", "status": "active",
- "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
- "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
- "patient": {"reference": "Patient/p-7f3a"}, "dateTime": "2025-03-01T10:00:00Z",
- "performer": [{"reference": "Patient/p-7f3a"}], "organization": [{"reference": "Organization/HospitalAMSP"}],
- "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
- "provision": {}}`;
-
-const PROVISION_A = `{"type": "deny", "provision": [{"type": "permit", "period": {"end": "2025-12-31"},
-  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-             "reference": {"reference": "Group/HospitalBMSP-clinician"}}],
-  "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
-  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}],
-  "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Observation"}]}]}`;
-
-const PROVISION_B = `{"type": "permit",
-  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-             "reference": {"reference": "Practitioner/dr-lee"}}],
-  "provision": [{"type": "deny", "securityLabel": [
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIV"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SUD"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SEX"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SDV"},
-    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}]}`;
-
-const PROVISION_C = `{"type": "deny", "provision": [
-  {"type": "permit", "period": {"start": "2025-03-01", "end": "2030-02-28"}, "dataPeriod": {"start": "2018-01-01"},
-   "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-              "reference": {"reference": "Organization/ResearchMSP"}}],
-   "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "use"}]}],
-   "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HRESCH"}],
-   "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Observation"},
-             {"system": "http://hl7.org/fhir/resource-types", "code": "Condition"},
-             {"system": "http://hl7.org/fhir/resource-types", "code": "MedicationStatement"}]},
-  {"type": "deny", "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]}]}`;
-
-const PROVISION_D = `{"type": "deny", "provision": [{"type": "permit",
-  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-             "reference": {"reference": "Organization/InsurerMSP"}}],
-  "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
-  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HPAYMT"}],
-  "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Claim"},
-            {"system": "http://hl7.org/fhir/resource-types", "code": "Coverage"},
-            {"system": "http://hl7.org/fhir/resource-types", "code": "Encounter"},
-            {"system": "http://hl7.org/fhir/resource-types", "code": "Procedure"}]}]}`;
-
-const PROVISION_E = `{"type": "deny",
-  "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
-             "reference": {"reference": "Organization/HospitalAMSP"}}],
-  "purpose": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]}`;
-
-const PATCH_F = `[{"op": "replace", "path": "/status", "value": "inactive"}]`;
-
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-const CONSENT_CATEGORY = 'http://terminology.hl7.org/CodeSystem/consentcategorycodes';
-const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
-const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
-const ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
-const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
-const RESOURCE_TYPES = 'http://hl7.org/fhir/resource-types';
-
-/** An id of the ledger's form: a type prefix and 24 hex digits (here a short hex label, zero-padded). */
-const ledgerId = (prefix: string, hex: string): string => `${prefix}-${hex.padStart(24, '0')}`;
 /** The document's `c-001` and `p-7f3a` in the forms the ledger accepts (the contract issues both). */
 const CONSENT_ID = ledgerId('c', 'c001');
 const PATIENT_ID = ledgerId('pt', '7f3a');
@@ -116,22 +66,6 @@ function applyReplacePatch(target: Json, patchText: string): Json {
   return result;
 }
 
-/** A provision in normalized form with every array empty, overridden by `parts`. */
-function provision(type: 'permit' | 'deny', parts: Partial<Provision> = {}): Provision {
-  return {
-    type,
-    actor: [],
-    action: [],
-    purpose: [],
-    class: [],
-    code: [],
-    securityLabel: [],
-    data: [],
-    provision: [],
-    ...parts,
-  };
-}
-
 function assertRejects(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
@@ -140,73 +74,6 @@ function assertRejects(fn: () => unknown, code: ErrorCode, message?: RegExp): vo
     return true;
   });
 }
-
-const rd = (...codes: string[]): Provision['securityLabel'] => codes.map((code) => ({ system: ACT_CODE, code }));
-
-const EXPECTED: Record<'a' | 'b' | 'c' | 'd' | 'e', { policyRule: 'OPTIN' | 'OPTOUT'; provision: Provision }> = {
-  a: {
-    policyRule: 'OPTIN',
-    provision: provision('deny', {
-      provision: [
-        provision('permit', {
-          period: { end: '2025-12-31' },
-          actor: [{ role: 'IRCP', reference: 'Group/HospitalBMSP-clinician' }],
-          action: ['access'],
-          purpose: ['TREAT'],
-          class: ['Observation'],
-        }),
-      ],
-    }),
-  },
-  b: {
-    policyRule: 'OPTIN',
-    provision: provision('permit', {
-      actor: [{ role: 'IRCP', reference: 'Practitioner/dr-lee' }],
-      provision: [
-        provision('deny', {
-          // sorted by system, then code: v3-ActCode before v3-Confidentiality
-          securityLabel: [...rd('ETH', 'HIV', 'PSY', 'SDV', 'SEX', 'SUD'), { system: CONFIDENTIALITY, code: 'R' }],
-        }),
-      ],
-    }),
-  },
-  c: {
-    policyRule: 'OPTIN',
-    provision: provision('deny', {
-      provision: [
-        provision('permit', {
-          period: { start: '2025-03-01', end: '2030-02-28' },
-          dataPeriod: { start: '2018-01-01' },
-          actor: [{ role: 'IRCP', reference: 'Organization/ResearchMSP' }],
-          action: ['use'],
-          purpose: ['HRESCH'],
-          class: ['Condition', 'MedicationStatement', 'Observation'],
-        }),
-        provision('deny', { securityLabel: [{ system: CONFIDENTIALITY, code: 'R' }] }),
-      ],
-    }),
-  },
-  d: {
-    policyRule: 'OPTIN',
-    provision: provision('deny', {
-      provision: [
-        provision('permit', {
-          actor: [{ role: 'IRCP', reference: 'Organization/InsurerMSP' }],
-          action: ['access'],
-          purpose: ['HPAYMT'],
-          class: ['Claim', 'Coverage', 'Encounter', 'Procedure'],
-        }),
-      ],
-    }),
-  },
-  e: {
-    policyRule: 'OPTOUT',
-    provision: provision('deny', {
-      actor: [{ role: 'IRCP', reference: 'Organization/HospitalAMSP' }],
-      purpose: ['TREAT'],
-    }),
-  },
-};
 
 const EXAMPLES: Record<'a' | 'b' | 'c' | 'd' | 'e', Json> = {
   a: consentWith(PROVISION_A),
@@ -223,9 +90,9 @@ void describe('parseFhirConsent: the FHIR-CONVENTIONS §1.1 examples', () => {
       assert.deepEqual(parsed, {
         id: CONSENT_ID,
         status: 'active',
-        policyRule: EXPECTED[name].policyRule,
+        policyRule: NORMALIZED_EXAMPLES[name].policyRule,
         patientId: PATIENT_ID,
-        provision: EXPECTED[name].provision,
+        provision: NORMALIZED_EXAMPLES[name].provision,
       } satisfies ConsentInput);
     });
   }
@@ -234,7 +101,7 @@ void describe('parseFhirConsent: the FHIR-CONVENTIONS §1.1 examples', () => {
     const put = { ...EXAMPLES.a, status: 'inactive' };
     const parsed = parseFhirConsent(put);
     assert.equal(parsed.status, 'inactive');
-    assert.deepEqual(parsed.provision, EXPECTED.a.provision);
+    assert.deepEqual(parsed.provision, NORMALIZED_EXAMPLES.a.provision);
   });
 
   void it('parses example (f), the revoke by JSON Patch, to the same result as the PUT', () => {
@@ -269,7 +136,7 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
     delete minimal.id;
     const parsed = parseFhirConsent(minimal);
     assert.equal('id' in parsed, false);
-    assert.deepEqual(parsed.provision, EXPECTED.e.provision);
+    assert.deepEqual(parsed.provision, NORMALIZED_EXAMPLES.e.provision);
   });
 
   void it('accepts consentcategorycodes codings from the short list besides LOINC 59284-0', () => {
@@ -281,7 +148,7 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
           { coding: [{ system: 'http://loinc.org', code: '59284-0' }] },
         ],
       };
-      assert.deepEqual(parseFhirConsent(consent).provision, EXPECTED.d.provision);
+      assert.deepEqual(parseFhirConsent(consent).provision, NORMALIZED_EXAMPLES.d.provision);
     }
   });
 
@@ -332,7 +199,7 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
 
   void it('accepts a root type and a child without grandchildren (two levels)', () => {
     const parsed = parseFhirConsent(consentWith({ type: 'permit', provision: [{ type: 'deny', provision: [] }] }));
-    assert.deepEqual(parsed.provision, provision('permit', { provision: [provision('deny')] }));
+    assert.deepEqual(parsed.provision, prov('permit', { provision: [prov('deny')] }));
   });
 
   void it('parses code, data and dataPeriod elements', () => {
@@ -350,7 +217,7 @@ void describe('parseFhirConsent: accepted envelope variations', () => {
     );
     assert.deepEqual(
       parsed.provision,
-      provision('permit', {
+      prov('permit', {
         code: [{ system: 'http://loinc.org', code: '8867-4' }],
         dataPeriod: { start: '2020-01-01T00:00:00Z', end: '2020-12-31' },
         data: [
@@ -466,7 +333,7 @@ void describe('parseFhirConsent: normalisation', () => {
     );
     assert.deepEqual(
       parsed.provision,
-      provision('permit', {
+      prov('permit', {
         actor: [
           { role: 'IRCP', reference: 'Organization/HospitalBMSP' },
           { role: 'IRCP', reference: 'Practitioner/dr-lee' },
@@ -920,7 +787,7 @@ void describe('toFhirConsent', () => {
   });
 
   void it('round-trips a provision that uses every element', () => {
-    const full = provision('permit', {
+    const full = prov('permit', {
       period: { start: '2025-01-01', end: '2025-12-31T23:59:59Z' },
       actor: [
         { role: 'AUT', reference: 'Practitioner/dr-kim' },
@@ -936,7 +803,7 @@ void describe('toFhirConsent', () => {
       ],
       dataPeriod: { start: '2019' },
       data: [{ meaning: 'related', reference: record('Encounter', 'e1') }],
-      provision: [provision('deny', { securityLabel: [{ system: ACT_CODE, code: 'PSY' }] })],
+      provision: [prov('deny', { securityLabel: [{ system: ACT_CODE, code: 'PSY' }] })],
     });
     const input: ConsentInput = {
       id: ledgerId('c', '9'),

@@ -16,18 +16,15 @@ import {
   parseReviewEmergency,
   toMicroEpsilon,
 } from './transaction-inputs.js';
+import { ACT_CODE, CONFIDENTIALITY, ledgerId } from './testing/fhir-fixtures.js';
 
-const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const HEX_A = 'a'.repeat(64);
 const HEX_B = '0123456789abcdef'.repeat(4);
 
-/** An id of the ledger's form: a type prefix and 24 hex digits (here a short hex label, zero-padded). */
-const id = (prefix: string, hex: string): string => `${prefix}-${hex.padStart(24, '0')}`;
-const PATIENT = id('pt', '7f3a');
-const PATIENT_1 = id('pt', '1');
-const PATIENT_2 = id('pt', '2');
-const STUDY = id('st', '1');
+const PATIENT = ledgerId('pt', '7f3a');
+const PATIENT_1 = ledgerId('pt', '1');
+const PATIENT_2 = ledgerId('pt', '2');
+const STUDY = ledgerId('st', '1');
 const REQUEST_ID = '0123456789abcdef0123456789abcdef';
 /** What a careless client has at hand instead of a pseudonymous id: an MRN (a Synthea one), an SSN, a name. */
 const MRN = '70660c70-a188-4a1d-bbd1-ddecf886f34f';
@@ -106,7 +103,7 @@ void describe('parseRegisterPatient', () => {
 
 void describe('parseRegisterRecord', () => {
   const valid: Json = {
-    recordId: id('r', '55'),
+    recordId: ledgerId('r', '55'),
     patientId: PATIENT,
     resourceType: 'Observation',
     category: 'laboratory',
@@ -120,10 +117,14 @@ void describe('parseRegisterRecord', () => {
       { system: 'http://snomed.info/sct', code: '364075005' },
     ],
     clinicalDate: '2024-11-02T08:30:00+01:00',
-    related: [`Encounter/${id('r', 'e2')}`, `CarePlan/${id('r', 'c1')}`, `Encounter/${id('r', 'e2')}`],
+    related: [
+      `Encounter/${ledgerId('r', 'e2')}`,
+      `CarePlan/${ledgerId('r', 'c1')}`,
+      `Encounter/${ledgerId('r', 'e2')}`,
+    ],
     ciphertextSha256: HEX_A,
     plaintextHmac: HEX_B,
-    supersedes: id('r', '54'),
+    supersedes: ledgerId('r', '54'),
   };
 
   void it('rejects display text in codings, since arguments are kept in blocks', () => {
@@ -136,7 +137,7 @@ void describe('parseRegisterRecord', () => {
 
   void it('accepts a full record and normalizes it: lists sorted and de-duplicated', () => {
     assert.deepEqual(parseRegisterRecord(text(valid)), {
-      recordId: id('r', '55'),
+      recordId: ledgerId('r', '55'),
       patientId: PATIENT,
       resourceType: 'Observation',
       category: 'laboratory',
@@ -149,16 +150,16 @@ void describe('parseRegisterRecord', () => {
         { system: 'http://snomed.info/sct', code: '364075005' },
       ],
       clinicalDate: '2024-11-02T08:30:00+01:00',
-      related: [`CarePlan/${id('r', 'c1')}`, `Encounter/${id('r', 'e2')}`],
+      related: [`CarePlan/${ledgerId('r', 'c1')}`, `Encounter/${ledgerId('r', 'e2')}`],
       ciphertextSha256: HEX_A,
       plaintextHmac: HEX_B,
-      supersedes: id('r', '54'),
+      supersedes: ledgerId('r', '54'),
     });
   });
 
   void it('accepts a minimal record, defaulting the lists to empty', () => {
     const minimal = {
-      recordId: id('r', '1'),
+      recordId: ledgerId('r', '1'),
       patientId: PATIENT_1,
       resourceType: 'Condition',
       category: 'problem-list-item',
@@ -198,10 +199,10 @@ void describe('parseRegisterRecord', () => {
       ['a clinical time without a zone', { clinicalDate: '2024-11-02T08:30:00' }],
       ['an MRN as record id', { recordId: MRN }],
       ['a client-chosen record id', { recordId: 'o-55' }],
-      ['a record id with upper-case hex', { recordId: id('r', '55').toUpperCase() }],
+      ['a record id with upper-case hex', { recordId: ledgerId('r', '55').toUpperCase() }],
       ['an MRN as patient id', { patientId: MRN }],
       ['an SSN as patient id', { patientId: SSN }],
-      ['a patient id of another kind', { patientId: id('st', '1') }],
+      ['a patient id of another kind', { patientId: ledgerId('st', '1') }],
       ['a related reference to a Patient', { related: [`Patient/${PATIENT_1}`] }],
       ['a related reference with free text', { related: ['Encounter/visit on Monday'] }],
       ['a related reference to an MRN', { related: [`Encounter/${MRN}`] }],
@@ -265,7 +266,7 @@ void describe('parseAuthorizeAccess', () => {
       text({
         ...valid,
         resourceTypes: ['Observation', 'Condition', 'Observation'],
-        recordIds: [id('r', '2'), id('r', '1'), id('r', '2')],
+        recordIds: [ledgerId('r', '2'), ledgerId('r', '1'), ledgerId('r', '2')],
         interaction: 'read',
         studyId: STUDY,
         requestId: REQUEST_ID,
@@ -275,7 +276,7 @@ void describe('parseAuthorizeAccess', () => {
       patientId: PATIENT,
       purpose: 'TREAT',
       resourceTypes: ['Condition', 'Observation'],
-      recordIds: [id('r', '1'), id('r', '2')],
+      recordIds: [ledgerId('r', '1'), ledgerId('r', '2')],
       interaction: 'read',
       studyId: STUDY,
       requestId: REQUEST_ID,
@@ -335,7 +336,7 @@ void describe('parseAuthorizeCohort', () => {
       ['a purpose other than HRESCH or PUBHLTH', { purpose: 'TREAT' }],
       ['an empty cohort', { patientIds: [] }],
       ['a missing cohort', { patientIds: undefined }],
-      ['more than 500 patients', { patientIds: Array.from({ length: 501 }, (_, i) => id('pt', i.toString(16))) }],
+      ['more than 500 patients', { patientIds: Array.from({ length: 501 }, (_, i) => ledgerId('pt', i.toString(16))) }],
       ['a patient named instead of identified', { patientIds: ['Jane Doe'] }],
       ['an MRN and an SSN as patient ids', { patientIds: [MRN, SSN] }],
       ['a passport number as request id', { requestId: 'X12345678X' }],
@@ -368,6 +369,7 @@ void describe('parseRequestAccess', () => {
   });
 
   void it('accepts every coded access reason', () => {
+    // Written out, not taken from ACCESS_REASON_CODES: the test checks that list, so it repeats it on purpose.
     for (const reasonCode of [
       'referral',
       'continuity-of-care',
@@ -401,7 +403,7 @@ void describe('parseRequestAccess', () => {
 });
 
 void describe('parseRespondToAccessRequest', () => {
-  const AR_1 = id('ar', '1');
+  const AR_1 = ledgerId('ar', '1');
 
   void it('accepts a bare approval or denial', () => {
     assert.deepEqual(parseRespondToAccessRequest(text({ requestId: AR_1, decision: 'approve' })), {
@@ -442,7 +444,7 @@ void describe('parseRespondToAccessRequest', () => {
       ['an invalid period end', { periodEnd: '2025-09-31' }],
       ['a confidentiality label', { sensitiveLabels: [{ system: CONFIDENTIALITY, code: 'V' }] }],
       ['an SSN as request id', { requestId: SSN }],
-      ['a consent id as request id', { requestId: id('c', '1') }],
+      ['a consent id as request id', { requestId: ledgerId('c', '1') }],
     ]);
   });
 });
@@ -474,7 +476,7 @@ void describe('parseBreakGlass', () => {
 });
 
 void describe('parseReviewEmergency', () => {
-  const EG_1 = id('eg', '1');
+  const EG_1 = ledgerId('eg', '1');
 
   void it('accepts a review with an optional note hash', () => {
     assert.deepEqual(parseReviewEmergency(text({ grantId: EG_1, patientId: PATIENT, outcome: 'justified' })), {

@@ -1,23 +1,6 @@
 export { createVault, EnvelopeVault } from './vault.js';
-export type {
-  AnchoredHashes,
-  ErasedVersion,
-  ErasureReceipt,
-  FhirResource,
-  IntegrityCheck,
-  IntegrityFailureEvent,
-  KekUsage,
-  PutRecordInput,
-  PutRecordResult,
-  RecordCursor,
-  RecordSummary,
-  RotationResult,
-  StorageKind,
-  Vault,
-  VaultOptions,
-  VaultRecord,
-  VerifyResult,
-} from './vault-types.js';
+// vault-types.ts holds the vault's public types, and only those: all of them are exported.
+export type * from './vault-types.js';
 export { isIntegrityError } from './vault-input.js';
 export { decodeKek, generateKek } from './key-ring.js';
 export type { KeyEncryptionKey, KeyRing } from './key-ring.js';

@@ -22,7 +22,7 @@ import { createConfigKeyRing, openDirectoryKeyRing, type KeyEncryptionKey, type 
 import { PRIVATE_DIRECTORY_MODE } from './private-files.js';
 import { PostgresVaultStore } from './store/postgres-vault-store.js';
 import { SqliteVaultStore } from './store/sqlite-vault-store.js';
-import type { DataKeyRow, HmacKeyRow, RecordCursor, StoredRecord, VaultStore } from './store/vault-store.js';
+import type { DataKeyRow, HmacKeyRow, RecordCursor, RecordRow, StoredRecord, VaultStore } from './store/vault-store.js';
 import {
   expectAnchoredHashes,
   expectBinding,
@@ -55,6 +55,19 @@ const MAX_LIST_LIMIT = 5000;
 
 function bindingOf(row: { recordId: string; version: number; custodian: string }): RecordBinding {
   return { recordId: row.recordId, version: row.version, custodian: row.custodian };
+}
+
+/** A record version's metadata as `put` returns it (and `get`, with the resource): the row and its data key's KEK. */
+function resultOf(row: RecordRow, kekId: string): PutRecordResult {
+  return {
+    recordId: row.recordId,
+    version: row.version,
+    custodian: row.custodian,
+    ciphertextSha256: row.ciphertextSha256,
+    plaintextHmac: row.plaintextHmac,
+    kekId,
+    createdAt: row.createdAt,
+  };
 }
 
 function guard<T>(check: IntegrityCheck, step: () => T): T {
@@ -105,15 +118,7 @@ export class EnvelopeVault implements Vault {
         erasedAt: null,
       };
       await this.store.insertRecord(row, sealed, { kekId: kek.id, wrappedKey });
-      return {
-        recordId: row.recordId,
-        version: row.version,
-        custodian: row.custodian,
-        ciphertextSha256: row.ciphertextSha256,
-        plaintextHmac: row.plaintextHmac,
-        kekId: kek.id,
-        createdAt: row.createdAt,
-      };
+      return resultOf(row, kek.id);
     } finally {
       plaintext.fill(0);
     }
@@ -147,17 +152,7 @@ export class EnvelopeVault implements Vault {
     }
     try {
       const resource = await this.decrypt(row, expected);
-      const kekId = row.dataKey?.kekId ?? '';
-      return {
-        recordId: row.recordId,
-        version: row.version,
-        custodian: row.custodian,
-        ciphertextSha256: row.ciphertextSha256,
-        plaintextHmac: row.plaintextHmac,
-        kekId,
-        createdAt: row.createdAt,
-        resource,
-      };
+      return { ...resultOf(row, row.dataKey?.kekId ?? ''), resource };
     } catch (error) {
       if (!(error instanceof IntegrityViolation)) throw error;
       this.report({ operation: 'get', recordId: row.recordId, version: row.version, check: error.check });

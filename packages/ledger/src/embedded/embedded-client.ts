@@ -8,7 +8,7 @@ import type {
   SubmitResult,
 } from '../ledger-client.js';
 import { invalidTransactionError, LedgerPipeline } from './ledger-pipeline.js';
-import type { Block } from './block.js';
+import type { Block, Proposal } from './block.js';
 import { blockEventOf, chaincodeEventsOf } from './ledger-pipeline.js';
 import { DomainError } from '@medledger/core';
 
@@ -49,15 +49,14 @@ export class EmbeddedClient implements LedgerClient {
     if (this.#closed) throw new DomainError('LEDGER_UNAVAILABLE', 'the ledger client is closed');
   }
 
+  /** A proposal for `transaction`, signed with this client's identity and stamped with its clock. */
+  #propose(transaction: string, args: readonly string[]): { proposal: Proposal; signature: string } {
+    return LedgerPipeline.propose(this.#identity, this.#pipeline.config, transaction, args, this.#clock());
+  }
+
   async submit(transaction: string, ...args: string[]): Promise<SubmitResult> {
     this.#ensureOpen();
-    const { proposal, signature } = LedgerPipeline.propose(
-      this.#identity,
-      this.#pipeline.config,
-      transaction,
-      args,
-      this.#clock(),
-    );
+    const { proposal, signature } = this.#propose(transaction, args);
     const envelope = await this.#pipeline.endorse(proposal, signature);
     const { blockNumber, code } = await this.#pipeline.order(envelope);
     if (code !== 'VALID') throw invalidTransactionError(code, proposal.txId);
@@ -66,13 +65,7 @@ export class EmbeddedClient implements LedgerClient {
 
   async evaluate(transaction: string, ...args: string[]): Promise<string> {
     this.#ensureOpen();
-    const { proposal, signature } = LedgerPipeline.propose(
-      this.#identity,
-      this.#pipeline.config,
-      transaction,
-      args,
-      this.#clock(),
-    );
+    const { proposal, signature } = this.#propose(transaction, args);
     return this.#pipeline.evaluate(proposal, signature);
   }
 

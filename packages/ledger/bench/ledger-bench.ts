@@ -16,6 +16,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '1,8,32,128,512' },
     patients: { type: 'string', default: '64' },
+    // Load only (no ceiling measurement, no final verify): for a CPU profile of the pipeline itself.
+    'load-only': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -187,19 +189,22 @@ async function main(): Promise<void> {
     console.log(
       `policy: MAJORITY of ${ledger.config.organizations.length} orgs; ${seconds} s per level; ${patientCount} patients\n`,
     );
-    const ceiling = ecdsaVerifyPerSecond();
-    console.log(
-      `ECDSA P-256 on one core: ${ceiling.verifyPerSec.toFixed(0)} verify/s, ${ceiling.signPerSec.toFixed(0)} sign/s`,
-    );
-    console.log(
-      `→ ceiling from verification alone (5 verifies/tx, 1 core): ${(ceiling.verifyPerSec / 5).toFixed(0)} tx/s\n`,
-    );
+    if (!values['load-only']) {
+      const ceiling = ecdsaVerifyPerSecond();
+      console.log(
+        `ECDSA P-256 on one core: ${ceiling.verifyPerSec.toFixed(0)} verify/s, ${ceiling.signPerSec.toFixed(0)} sign/s`,
+      );
+      console.log(
+        `→ ceiling from verification alone (5 verifies/tx, 1 core): ${(ceiling.verifyPerSec / 5).toFixed(0)} tx/s\n`,
+      );
+    }
     console.log('| load | committed | failed | tx/s | p50 ms | p99 ms | CPU (cores) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const concurrency of levels) {
       const sample = await measured(() => closedLoop(clients, patientIds, concurrency));
       console.log(row(`closed loop, ${concurrency} in flight`, sample));
     }
+    if (values['load-only']) return;
     const open = await measured(() => openLoop(clients, patientIds, offeredRate));
     console.log(row(`open loop, ${offeredRate} tx/s offered`, open));
     const report = await ledger.verify();

@@ -66,8 +66,13 @@ export async function listConsents(tx: Tx, patientId: string): Promise<ConsentRe
 }
 
 export async function saveConsent(tx: Tx, consent: ConsentRecord): Promise<void> {
-  await tx.put(tx.key(KEYS.consent, consent.patientId, consent.id), consent);
-  await tx.put(tx.key(KEYS.consentVersion, consent.patientId, consent.id, versionKey(consent.version)), consent);
+  await tx.putEach(
+    [
+      tx.key(KEYS.consent, consent.patientId, consent.id),
+      tx.key(KEYS.consentVersion, consent.patientId, consent.id, versionKey(consent.version)),
+    ],
+    consent,
+  );
 }
 
 export async function findRecord(tx: Tx, recordId: string): Promise<RecordMetadata | undefined> {

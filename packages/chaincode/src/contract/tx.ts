@@ -56,6 +56,12 @@ export class Tx {
     await this.#ctx.stub.putState(key, encoder.encode(canonicalJson(value)));
   }
 
+  /** Writes one value under several keys, encoding it once. */
+  async putEach(keys: readonly string[], value: unknown): Promise<void> {
+    const bytes = encoder.encode(canonicalJson(value));
+    for (const key of keys) await this.#ctx.stub.putState(key, bytes);
+  }
+
   async delete(key: string): Promise<void> {
     await this.#ctx.stub.deleteState(key);
   }

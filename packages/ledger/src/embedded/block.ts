@@ -134,6 +134,27 @@ export function envelopeBytes(envelope: TransactionEnvelope): Buffer {
   return bytesOf(envelope);
 }
 
+/**
+ * The canonical JSON of a whole block, assembled from the transactions' cached bytes: the same bytes as
+ * `canonicalJson(block)` (members in sorted order: config, header, ordererSignature, transactions, validation),
+ * without encoding every transaction a second time at commit.
+ */
+export function blockBytes(block: Block): Buffer {
+  const parts: Buffer[] = [Buffer.from('{')];
+  if (block.config !== undefined) parts.push(Buffer.from(`"config":${canonicalJson(block.config)},`));
+  parts.push(
+    Buffer.from(
+      `"header":${canonicalJson(block.header)},"ordererSignature":${canonicalJson(block.ordererSignature)},"transactions":[`,
+    ),
+  );
+  block.transactions.forEach((tx, i) => {
+    if (i > 0) parts.push(Buffer.from(','));
+    parts.push(envelopeBytes(tx));
+  });
+  parts.push(Buffer.from(`],"validation":${canonicalJson(block.validation)}}`));
+  return Buffer.concat(parts);
+}
+
 export function headerBytes(header: BlockHeader): Buffer {
   return Buffer.from(canonicalJson(header));
 }

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import type { HistoryEntry, StateEntry, StateReader, VersionedValue } from '@medledger/chaincode';
-import { canonicalJson, DomainError } from '@medledger/core';
+import { DomainError } from '@medledger/core';
 import type { ValidationCode } from '../ledger-client.js';
 import type { Block, ReadWriteSet } from './block.js';
-import { blockHash } from './block.js';
+import { blockBytes, blockHash } from './block.js';
 import type { StoreMismatch } from './store-compare.js';
 import { compareDerivedTables, stateDigest } from './store-compare.js';
 import { META, migrate, recreateMissingDerivedTables, schemaVersion, writeInitialMeta } from './store-schema.js';
@@ -280,8 +280,8 @@ class SqliteLedgerStore implements LedgerStore {
       throw new DomainError('LEDGER_UNAVAILABLE', `ledger state needs recovery (${String(this.recovery.reason)})`);
     }
     checkBlock(block, updates);
-    // canonicalJson throws DomainError INVALID_ARGUMENT for values JSON cannot carry faithfully.
-    const data = Buffer.from(canonicalJson(block), 'utf8');
+    // canonicalJson (inside blockBytes) throws DomainError INVALID_ARGUMENT for values JSON cannot carry faithfully.
+    const data = blockBytes(block);
     this.#commit.immediate(block, blockHash(block.header), data);
   }
 

@@ -57,6 +57,21 @@ export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promis
   const { mspId, uid } = tx.caller;
   const patient = await findPatient(tx, input.patientId);
   if (!patient) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
+  // Permission first: an unpermitted caller must not learn which record ids exist (principle 7).
+  const decision = decideRecordWrite(
+    { requester: tx.requester(), patient, time: tx.timeMs, consents: await listConsents(tx, patient.id) },
+    {
+      recordId: input.recordId,
+      resourceType: input.resourceType,
+      securityLabels: input.securityLabels,
+      codes: input.codes,
+      clinicalDate: input.clinicalDate,
+      custodian: mspId,
+      author: `Practitioner/${uid}`,
+      related: input.related,
+    },
+  );
+  if (!decision.permit) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
   if (await findRecord(tx, input.recordId)) throw new DomainError('ALREADY_EXISTS', 'record already exists');
 
   const previous = await supersededRecord(tx, input, patient.id);
@@ -81,11 +96,6 @@ export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promis
     updatedAt: tx.time,
     txId: tx.txId,
   };
-  const decision = decideRecordWrite(
-    { requester: tx.requester(), patient, time: tx.timeMs, consents: await listConsents(tx, patient.id) },
-    recordFacts(record),
-  );
-  if (!decision.permit) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
 
   if (previous) await saveRecord(tx, { ...previous, status: 'superseded', updatedAt: tx.time });
   await saveRecord(tx, record);

@@ -85,6 +85,21 @@ export interface ChannelConfig {
   }>;
   readonly orderer: { readonly mspId: string; readonly rootCertPem: string; readonly node: Creator };
   readonly endorsementPolicy: EndorsementPolicy;
+  /**
+   * How far a proposal's timestamp (which chaincode reads as the transaction time) may be from the block's time;
+   * default 5 minutes; null turns the check off (for replaying a fixed timeline in tests).
+   */
+  readonly maxClockSkewMs?: number | null;
+}
+
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** Whether a client-chosen proposal time is acceptable at `nowMs` under the channel's skew bound. */
+export function withinClockSkew(config: ChannelConfig, proposalTimestamp: string, nowMs: number): boolean {
+  const proposalMs = Date.parse(proposalTimestamp);
+  if (Number.isNaN(proposalMs)) return false;
+  const bound = config.maxClockSkewMs === undefined ? DEFAULT_MAX_CLOCK_SKEW_MS : config.maxClockSkewMs;
+  return bound === null || Math.abs(proposalMs - nowMs) <= bound;
 }
 
 /** Fabric's implicit-meta style policies over the application organisations. */

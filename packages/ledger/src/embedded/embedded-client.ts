@@ -57,8 +57,7 @@ export class EmbeddedClient implements LedgerClient {
   async submit(transaction: string, ...args: string[]): Promise<SubmitResult> {
     this.#ensureOpen();
     const { proposal, signature } = this.#propose(transaction, args);
-    const envelope = await this.#pipeline.endorse(proposal, signature);
-    const { blockNumber, code } = await this.#pipeline.order(envelope);
+    const { envelope, blockNumber, code } = await this.#pipeline.submit(proposal, signature);
     if (code !== 'VALID') throw invalidTransactionError(code, proposal.txId);
     return { result: envelope.response.result, txId: proposal.txId, blockNumber };
   }

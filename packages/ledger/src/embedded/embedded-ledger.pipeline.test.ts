@@ -78,4 +78,36 @@ describe('embedded ledger pipeline', () => {
       await ledger.close();
     }
   });
+
+  it('refuses a proposal whose timestamp is far from the ledger clock (backdating a break-glass grant)', async () => {
+    const ledger = await open();
+    try {
+      const clinician = await ledger.enroll('HospitalAMSP', 'clinician', 'dr-backdate');
+      const backdated = ledger.connect(clinician, { clock: () => new Date(Date.now() - 60 * 60 * 1000) });
+      await assert.rejects(
+        backdated.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'c'.repeat(32)}` })),
+        (err: unknown) => isDomainError(err) && err.code === 'INVALID_ARGUMENT',
+      );
+      const onTime = ledger.connect(clinician);
+      await onTime.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'c'.repeat(32)}` }));
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('lets in-flight submissions commit when the ledger closes, and refuses new ones', async () => {
+    const ledger = await open({ batch: { maxTransactions: 10, timeoutMs: 20 } });
+    const client = ledger.connect(await ledger.enroll('HospitalAMSP', 'clinician', 'dr-close'));
+    const pending = client.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'d'.repeat(32)}` })).then(
+      () => 'committed',
+      (err: unknown) => (isDomainError(err) ? err.code : 'other'),
+    );
+    await ledger.close();
+    // A submission in flight when close() begins is let finish and committed; nothing new is accepted after.
+    assert.equal(await pending, 'committed');
+    await assert.rejects(
+      client.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'e'.repeat(32)}` })),
+      (err: unknown) => isDomainError(err) && err.code === 'LEDGER_UNAVAILABLE',
+    );
+  });
 });

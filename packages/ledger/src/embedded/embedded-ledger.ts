@@ -43,6 +43,11 @@ export interface EmbeddedLedgerOptions {
   readonly endorsementPolicy?: EndorsementPolicy;
   readonly batch?: Partial<BatchOptions>;
   readonly channelId?: string;
+  /**
+   * How far a proposal's timestamp may be from the ledger's clock; default 5 minutes; null turns the check off (only
+   * for tests that replay a fixed timeline). Fixed at creation (it is in the genesis block).
+   */
+  readonly maxClockSkewMs?: number | null;
   /** The chaincode the peers run; default the Medledger contract. */
   readonly contract?: Contract;
   /** Worker threads that verify signatures; default one per spare core, 0 to verify on the main thread. */
@@ -210,7 +215,7 @@ export class EmbeddedLedger implements Ledger {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.pipeline.flush();
+    await this.pipeline.close();
     this.#store.close();
     await this.#signatures?.close();
   }
@@ -293,6 +298,7 @@ function createGenesis(
     })),
     orderer: { mspId: ORDERER_MSP, rootCertPem: rootOf(ORDERER_MSP), node: orderer.creator },
     endorsementPolicy: options.endorsementPolicy ?? { rule: 'MAJORITY' },
+    ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
   };
   const header = { number: 0, previousHash: '', dataHash: dataHash([], config), timestamp: new Date().toISOString() };
   store.commitBlock(

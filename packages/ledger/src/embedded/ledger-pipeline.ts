@@ -13,6 +13,7 @@ import {
   proposalBytes,
   requiredEndorsements,
   responseBytes,
+  withinClockSkew,
 } from './block.js';
 import type { Block, ChannelConfig, Creator, Proposal, ProposalResponsePayload, TransactionEnvelope } from './block.js';
 import { BlockCutter } from './block-cutter.js';
@@ -77,6 +78,7 @@ function chaincodeError(message: string): DomainError {
 
 interface Waiter {
   resolve: (outcome: { blockNumber: number; code: ValidationCode }) => void;
+  reject: (error: DomainError) => void;
 }
 
 export interface PipelineOptions {
@@ -137,6 +139,9 @@ export class LedgerPipeline {
   /** The tip's hash, computed from its header (never read back from a stored column that could have been edited). */
   #lastHash: string | undefined;
   #simulations = 0;
+  #closing = false;
+  #running = 0;
+  #idle: (() => void) | undefined;
   #simulationsDone: (() => void) | undefined;
   #committing: Promise<void> | undefined;
 
@@ -185,10 +190,14 @@ export class LedgerPipeline {
     const status = identities.validateCertificate(proposal.creator.mspId, proposal.creator.certPem, Date.now());
     if (status === 'CERTIFICATE_REVOKED') throw new DomainError('IDENTITY_REVOKED', 'the identity has been revoked');
     if (status !== 'VALID') throw new DomainError('UNAUTHENTICATED', `the identity is not valid here: ${status}`);
+    if (!withinClockSkew(this.#options.config, proposal.timestamp, Date.now())) {
+      throw new DomainError('INVALID_ARGUMENT', "the proposal timestamp is too far from the ledger's clock");
+    }
     const check = { certPem: proposal.creator.certPem, data: proposalBytes(proposal), signature };
-    const valid = signatures
-      ? (await signatures.verify([check]))[0] === true
-      : identities.verifySignature(check.certPem, check.data, check.signature);
+    // A worker's "no" is re-checked inline, so a worker that died cannot turn into a false rejection.
+    const valid =
+      (signatures !== undefined && (await signatures.verify([check]))[0] === true) ||
+      identities.verifySignature(check.certPem, check.data, check.signature);
     if (!valid) throw new DomainError('UNAUTHENTICATED', 'the proposal signature does not verify');
   }
 
@@ -204,6 +213,10 @@ export class LedgerPipeline {
 
   /** Runs a proposal on one peer without ordering it (Fabric's evaluate). */
   async evaluate(proposal: Proposal, signature: string): Promise<string> {
+    return this.#track(() => this.#evaluate(proposal, signature));
+  }
+
+  async #evaluate(proposal: Proposal, signature: string): Promise<string> {
     await this.#checkProposal(proposal, signature);
     const [peer] = this.endorsersFor(proposal.creator.mspId);
     const response = await this.#simulate(proposal, peer ?? proposal.creator.mspId);
@@ -216,6 +229,21 @@ export class LedgerPipeline {
    * transaction, and a chaincode error is returned to the client without ordering anything.
    */
   async endorse(proposal: Proposal, signature: string): Promise<TransactionEnvelope> {
+    return this.#track(() => this.#endorse(proposal, signature));
+  }
+
+  /** Endorse, order and wait for the commit, as one unit that `close` lets finish. */
+  async submit(
+    proposal: Proposal,
+    signature: string,
+  ): Promise<{ envelope: TransactionEnvelope; blockNumber: number; code: ValidationCode }> {
+    return this.#track(async () => {
+      const envelope = await this.#endorse(proposal, signature);
+      return { envelope, ...(await this.#order(envelope)) };
+    });
+  }
+
+  async #endorse(proposal: Proposal, signature: string): Promise<TransactionEnvelope> {
     await this.#checkProposal(proposal, signature);
     const peers = this.endorsersFor(proposal.creator.mspId);
     const responses = await Promise.all(peers.map((peer) => this.#simulate(proposal, peer)));
@@ -239,6 +267,11 @@ export class LedgerPipeline {
 
   /** Hands an endorsed transaction to the ordering service; resolves when its block is committed. */
   order(envelope: TransactionEnvelope): Promise<{ blockNumber: number; code: ValidationCode }> {
+    if (this.#closing) return Promise.reject(new DomainError('LEDGER_UNAVAILABLE', 'the ledger is closing'));
+    return this.#order(envelope);
+  }
+
+  #order(envelope: TransactionEnvelope): Promise<{ blockNumber: number; code: ValidationCode }> {
     const { signatures } = this.#options;
     if (signatures) {
       // Start checking signatures now, on another core, while the transaction waits for its block.
@@ -248,10 +281,28 @@ export class LedgerPipeline {
         signatures.verify(checks).then((results) => checks.filter((_, i) => results[i]).map(signatureKey)),
       );
     }
-    return new Promise((resolve) => {
-      this.#waiters.set(envelope.proposal.txId, { resolve });
+    return new Promise((resolve, reject) => {
+      this.#waiters.set(envelope.proposal.txId, { resolve, reject });
       this.#cutter.enqueue(envelope);
     });
+  }
+
+  /** Refuses new work, then waits until everything already ordered has been committed (or has failed). */
+  async close(): Promise<void> {
+    this.#closing = true;
+    while (this.#running > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.#cutter.flush();
+  }
+
+  /** Runs an endorsement or evaluation, counted so that `close` can wait for it instead of cutting it off. */
+  async #track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw new DomainError('LEDGER_UNAVAILABLE', 'the ledger is closing');
+    this.#running++;
+    try {
+      return await work();
+    } finally {
+      if (--this.#running === 0) this.#idle?.();
+    }
   }
 
   async flush(): Promise<void> {
@@ -271,7 +322,20 @@ export class LedgerPipeline {
     }
   }
 
+  /** Commits one batch; if that fails, every submitter of the batch gets the error instead of waiting forever. */
   async #commitBatch(transactions: TransactionEnvelope[]): Promise<void> {
+    try {
+      await this.#validateAndCommit(transactions);
+    } catch (err: unknown) {
+      const error = new DomainError('LEDGER_UNAVAILABLE', 'the block could not be committed', { cause: err });
+      for (const tx of transactions) {
+        this.#waiters.get(tx.proposal.txId)?.reject(error);
+        this.#waiters.delete(tx.proposal.txId);
+      }
+    }
+  }
+
+  async #validateAndCommit(transactions: TransactionEnvelope[]): Promise<void> {
     const verified = new Set(
       (await Promise.all(transactions.map((tx) => this.#preverified.get(tx) ?? Promise.resolve([])))).flat(),
     );

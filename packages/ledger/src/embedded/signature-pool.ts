@@ -12,13 +12,12 @@ export interface SignatureCheck {
 
 /** Identifies a (certificate, data, signature) triple, so a pre-verified result can only vouch for exactly that. */
 export function signatureKey(check: SignatureCheck): string {
-  return createHash('sha256')
-    .update(check.certPem)
-    .update('\0')
-    .update(check.data)
-    .update('\0')
-    .update(check.signature)
-    .digest('hex');
+  // Length-prefixed parts, so that no two different triples can hash the same bytes.
+  const hash = createHash('sha256');
+  for (const part of [Buffer.from(check.certPem), check.data, Buffer.from(check.signature)]) {
+    hash.update(`${part.length}:`).update(part);
+  }
+  return hash.digest('hex');
 }
 
 /** Starts the worker from the same kind of file as this module: compiled .js, or .ts through tsx in tests and dev. */
@@ -36,7 +35,11 @@ function startWorker(): Worker {
  */
 export class SignaturePool {
   readonly #workers: Worker[];
-  readonly #pending = new Map<number, { worker: Worker; resolve: (results: boolean[]) => void }>();
+  readonly #pending = new Map<
+    number,
+    { worker: Worker; items: readonly SignatureCheck[]; resolve: (results: boolean[]) => void }
+  >();
+  #closed = false;
   readonly #inFlight = new Map<Worker, number>();
   #nextId = 0;
   #next = 0;
@@ -52,6 +55,17 @@ export class SignaturePool {
           pending.resolve(response.results);
         }
       });
+      // A worker that dies answers "not verified" for what it held: the validator then verifies inline.
+      const failPending = (): void => {
+        for (const [id, pending] of this.#pending) {
+          if (pending.worker !== worker) continue;
+          this.#pending.delete(id);
+          pending.resolve(pending.items.map(() => false));
+        }
+        this.#inFlight.set(worker, 0);
+      };
+      worker.on('error', failPending);
+      worker.on('exit', failPending);
       // An idle pool must not keep the process alive; a worker with requests in flight must.
       worker.unref();
       return worker;
@@ -61,6 +75,7 @@ export class SignaturePool {
   /** Verifies the checks, spread over the workers; resolves to one boolean per check, in order. */
   async verify(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     if (checks.length === 0) return [];
+    if (this.#closed) return checks.map(() => false);
     const size = this.#workers.length;
     const chunk = Math.ceil(checks.length / size);
     const parts: Promise<boolean[]>[] = [];
@@ -75,7 +90,7 @@ export class SignaturePool {
     if (!worker) return Promise.resolve(items.map(() => false));
     const id = this.#nextId++;
     return new Promise((resolve) => {
-      this.#pending.set(id, { worker, resolve });
+      this.#pending.set(id, { worker, items, resolve });
       this.#track(worker, 1);
       worker.postMessage({ id, items } satisfies VerifyRequest);
     });
@@ -89,6 +104,7 @@ export class SignaturePool {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all(this.#workers.map((worker) => worker.terminate()));
     for (const pending of this.#pending.values()) pending.resolve([]);
     this.#pending.clear();

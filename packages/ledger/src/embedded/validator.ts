@@ -1,7 +1,14 @@
 import { validateSimulation } from '@medledger/chaincode';
 import type { StateReader } from '@medledger/chaincode';
 import type { ValidationCode } from '../ledger-client.js';
-import { computeTxId, proposalBytes, requiredEndorsements, responseBytes, sha256Hex } from './block.js';
+import {
+  computeTxId,
+  proposalBytes,
+  requiredEndorsements,
+  responseBytes,
+  sha256Hex,
+  withinClockSkew,
+} from './block.js';
 import type { ChannelConfig, ReadWriteSet, TransactionEnvelope } from './block.js';
 import { OverlayState } from './overlay-state.js';
 import { unstorableReason } from './store-state.js';
@@ -40,19 +47,20 @@ function decodeWrites(writes: ReadWriteSet['writes']): Array<{ key: string; valu
 
 /** Identity, signature and policy checks of one transaction: everything but MVCC. */
 export function checkTransaction(tx: TransactionEnvelope, context: ValidationContext): ValidationCode {
-  const payload = checkPayload(tx, context.config);
+  const payload = checkPayload(tx, context.config, context.timeMs);
   if (payload !== 'VALID') return payload;
   const creator = checkCreator(tx, context);
   return creator === 'VALID' ? checkEndorsements(tx, context) : creator;
 }
 
-function checkPayload(tx: TransactionEnvelope, config: ChannelConfig): ValidationCode {
+function checkPayload(tx: TransactionEnvelope, config: ChannelConfig, timeMs: number): ValidationCode {
   const { proposal, response } = tx;
   const wellFormed =
     proposal.channelId === config.channelId &&
     proposal.chaincodeName === config.chaincodeName &&
     computeTxId(proposal.nonce, proposal.creator) === proposal.txId &&
-    !Number.isNaN(Date.parse(proposal.timestamp)) &&
+    // The timestamp becomes the transaction time in chaincode (grant expiry, consent periods): bound it.
+    withinClockSkew(config, proposal.timestamp, timeMs) &&
     response.status === 200 &&
     response.proposalHash === sha256Hex(proposalBytes(proposal)) &&
     // Only a faulty or malicious endorser can produce these (the stub refuses them): keys that are not well-formed

@@ -145,6 +145,12 @@ export function verifyChain(source: ChainSource, identities: IdentityVerifier, e
       if (block.ordererSignature.signer.certPem !== orderer.certPem)
         throw new Problem(n, `block ${n} was not signed by the channel orderer`);
       checkHeader(block, n, previousHash, identities, source.rawBlock(n));
+      if (
+        identities.validateCertificate(config.orderer.mspId, orderer.certPem, Date.parse(block.header.timestamp)) !==
+        'VALID'
+      ) {
+        throw new Problem(n, `block ${n} was signed when the orderer's certificate was not valid`);
+      }
       revalidateAndReplay(block, { config, identities, replayed, committedTxIds });
       for (const tx of block.transactions) committedTxIds.add(tx.proposal.txId);
       previousHash = blockHash(block.header);

@@ -46,11 +46,21 @@ export async function findPatient(tx: Tx, patientId: string): Promise<PatientRec
   return tx.get<PatientRecord>(tx.key(KEYS.patient, patientId));
 }
 
-/** The patient the caller is, when the caller is a registered patient. */
-export async function callerPatientId(tx: Tx): Promise<string | undefined> {
-  if (tx.caller.role !== 'patient') return undefined;
-  const binding = await tx.get<{ patientId: string }>(identityKey(tx, tx.caller.mspId, tx.caller.uid));
-  return binding?.patientId;
+const callerPatients = new WeakMap<Tx, Promise<string | undefined>>();
+
+/** The patient the caller is, when the caller is a registered patient (looked up once per transaction). */
+export function callerPatientId(tx: Tx): Promise<string | undefined> {
+  let found = callerPatients.get(tx);
+  if (!found) {
+    found =
+      tx.caller.role === 'patient'
+        ? tx
+            .get<{ patientId: string }>(identityKey(tx, tx.caller.mspId, tx.caller.uid))
+            .then((binding) => binding?.patientId)
+        : Promise.resolve(undefined);
+    callerPatients.set(tx, found);
+  }
+  return found;
 }
 
 /** The caller's own patient id; only patients have one. */

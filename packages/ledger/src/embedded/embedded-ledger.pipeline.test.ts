@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isDomainError } from '@medledger/core';
 import { Context, Contract, Returns, Transaction } from 'fabric-contract-api';
+import Database from 'better-sqlite3';
 import { EmbeddedLedger } from './embedded-ledger.js';
 
 /** A deliberately broken chaincode: its result depends on which peer runs it. Test-only. */
@@ -109,5 +110,32 @@ describe('embedded ledger pipeline', () => {
       client.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'e'.repeat(32)}` })),
       (err: unknown) => isDomainError(err) && err.code === 'LEDGER_UNAVAILABLE',
     );
+  });
+
+  it('answers submitters with LEDGER_UNAVAILABLE when their block cannot be committed, and recovers after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medledger-pipeline-'));
+    dirs.push(dir);
+    const ledger = await EmbeddedLedger.open({ dataDir: dir, key: { passphrase: 'pipeline' }, unsafeScryptLogN: 10 });
+    try {
+      const client = ledger.connect(await ledger.enroll('HospitalAMSP', 'clinician', 'dr-locked'));
+      const height = await ledger.height();
+      // A real fault: another process holds the database's write lock past the store's busy timeout.
+      const intruder = new Database(join(dir, 'ledger.sqlite'));
+      intruder.exec('BEGIN EXCLUSIVE');
+      try {
+        await assert.rejects(
+          client.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'f'.repeat(32)}` })),
+          (err: unknown) => isDomainError(err) && err.code === 'LEDGER_UNAVAILABLE',
+        );
+      } finally {
+        intruder.exec('ROLLBACK');
+        intruder.close();
+      }
+      assert.equal(await ledger.height(), height);
+      await client.submit('RegisterPatient', JSON.stringify({ patientUid: `pu-${'f'.repeat(32)}` }));
+      assert.equal((await ledger.verify()).ok, true);
+    } finally {
+      await ledger.close();
+    }
   });
 });

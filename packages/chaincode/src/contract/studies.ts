@@ -1,4 +1,5 @@
 import {
+  isStudyActive,
   DomainError,
   expectEpsilon,
   fhirInstantRange,
@@ -101,7 +102,8 @@ export async function spendPrivacyBudget(
   const study = await findStudy(tx, input.studyId);
   if (role !== 'researcher' || !study || study.proposer.mspId !== mspId)
     throw new DomainError('NOT_FOUND', 'study not found');
-  if (study.status !== 'approved') throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved');
+  if (!isStudyActive(study, tx.timeMs))
+    throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved or has ended');
   const spend = toMicroEpsilon(input.epsilon);
   const remaining = study.epsilonBudgetMicro - study.epsilonSpentMicro;
   if (spend > remaining) {

@@ -362,6 +362,10 @@ export function describeContractBehaviour<Identity>(
       });
       assert.equal(reviewed.review, 'justified');
       assert.deepEqual(await f.evaluate(poB, 'ListPendingEmergencyReviews'), []);
+      // The reviewing privacy officer (of the clinician's organisation, not the patient's) sees the events too.
+      const reviewerView = await f.evaluate<{ events: AuditRecord[] }>(poB, 'GetAuditTrail', {});
+      assert.ok(reviewerView.events.some((e) => e.kind === 'break-glass-start' && e.grantId === grant.id));
+      assert.ok(reviewerView.events.some((e) => e.kind === 'emergency-review' && e.grantId === grant.id));
       const { events } = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
       assert.ok(events.some((e) => e.kind === 'break-glass-start' && e.grantId === grant.id));
       assert.ok(events.some((e) => e.grantId === grant.id && e.purpose === 'ETREAT' && e.kind === 'search'));
@@ -489,6 +493,25 @@ export function describeContractBehaviour<Identity>(
       await rejectsWith(spend(0.5), 'BUDGET_EXHAUSTED');
       assert.equal((await spend(0.4)).remainingMicro, 0);
       await rejectsWith(spend(0.000001), 'BUDGET_EXHAUSTED');
+    });
+
+    it('refuses to spend privacy budget once the study has ended', async () => {
+      const f = await createFixture();
+      const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');
+      const ethics = await f.id('ResearchMSP', 'ethics', 'irb-1');
+      const study = await f.submit<StudyRecord>(researcher, 'ProposeStudy', {
+        resourceTypes: ['Observation'],
+        protocolHash: sha256('short study'),
+        epsilonBudget: 1,
+        periodEnd: '2025-06-30',
+      });
+      await f.submit(ethics, 'DecideStudy', { studyId: study.id, decision: 'approve' });
+      const input = { studyId: study.id, epsilon: 0.1, queryHash: sha256('q') };
+      await f.submit(researcher, 'SpendPrivacyBudget', input);
+      await rejectsWith(
+        f.submitAt(researcher, '2025-07-01T00:00:00Z', 'SpendPrivacyBudget', input),
+        'STUDY_NOT_APPROVED',
+      );
     });
 
     it('pages the audit trail with the bookmark it returns and refuses any other bookmark', async () => {

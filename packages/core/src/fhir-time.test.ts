@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { DomainError } from './errors.js';
-import { fhirInstantRange, instantOf, periodContains } from './fhir-time.js';
+import { fhirInstantRange, periodContains } from './fhir-time.js';
 
 const utc = (iso: string): number => Date.parse(iso);
 
@@ -70,16 +70,5 @@ void describe('periodContains', () => {
     assert.equal(periodContains({ start: '2025' }, utc('2024-12-31T23:59:59.999Z')), false);
     assert.equal(periodContains({ end: '2025' }, utc('1900-01-01T00:00:00Z')), true);
     assert.equal(periodContains({ end: '2025' }, utc('2026-01-01T00:00:00Z')), false);
-  });
-});
-
-void describe('instantOf', () => {
-  void it('parses an ISO instant to epoch milliseconds', () => {
-    assert.equal(instantOf('2025-06-01T10:15:00.123Z'), Date.UTC(2025, 5, 1, 10, 15, 0, 123));
-  });
-
-  void it('rejects text that is not an instant', () => {
-    assertInvalid(() => instantOf('yesterday'));
-    assertInvalid(() => instantOf(''));
   });
 });

@@ -37,10 +37,3 @@ export function periodContains(period: { start?: string; end?: string } | undefi
   if (period.end !== undefined && instant > fhirInstantRange(period.end, 'period.end').end) return false;
   return true;
 }
-
-/** Parses a transaction time (always a full ISO instant) to epoch milliseconds. */
-export function instantOf(iso: string): number {
-  const value = Date.parse(iso);
-  if (Number.isNaN(value)) throw invalid('time is not an ISO instant');
-  return value;
-}

@@ -29,7 +29,6 @@ import type { CertificateStatus, IdentityVerifier } from './validator.js';
 /** What the pipeline needs from storage. */
 export interface BlockStore extends StateReader {
   height(): number;
-  lastBlockHash(): string;
   commitBlock(
     block: Block,
     updates: Array<{

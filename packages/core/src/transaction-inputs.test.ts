@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { SENSITIVITY_CODES as SENSITIVITY } from './codes.js';
 import { DomainError } from './errors.js';
 import {
+  MAX_BATCH_RECORDS,
   MAX_STUDY_EPSILON,
   parseAuthorizeAccess,
   parseAuthorizeCohort,
@@ -11,6 +12,7 @@ import {
   parseProposeStudy,
   parseRegisterPatient,
   parseRegisterRecord,
+  parseRegisterRecords,
   parseRequestAccess,
   parseRespondToAccessRequest,
   parseReviewEmergency,
@@ -239,6 +241,78 @@ void describe('parseRegisterRecord', () => {
       ['a malformed supersedes id', { supersedes: 'r 54' }],
       ['the record itself', { resource: { resourceType: 'Observation', subject: { display: 'Jane Doe' } } }],
     ]);
+  });
+});
+
+void describe('parseRegisterRecords', () => {
+  const item = (label: string, extra: Json = {}): Json => ({
+    recordId: ledgerId('r', label),
+    patientId: PATIENT_1,
+    resourceType: 'Observation',
+    category: 'laboratory',
+    ciphertextSha256: HEX_A,
+    plaintextHmac: HEX_B,
+    ...extra,
+  });
+  const batch = (...records: unknown[]): string => text({ records });
+
+  void it('parses each record as RegisterRecord does, in input order, for several patients', () => {
+    const records = [item('3', { patientId: PATIENT_2, codes: [{ system: 'http://loinc.org', code: '8867-4' }] })];
+    records.push(item('1'), item('2', { supersedes: ledgerId('r', '0') }));
+    assert.deepEqual(
+      parseRegisterRecords(batch(...records)).records,
+      records.map((record) => parseRegisterRecord(text(record))),
+    );
+  });
+
+  void it(`accepts 1 to ${String(MAX_BATCH_RECORDS)} records and refuses none or more`, () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => item(i.toString(16)));
+    assert.equal(parseRegisterRecords(batch(...many(1))).records.length, 1);
+    assert.equal(parseRegisterRecords(batch(...many(MAX_BATCH_RECORDS))).records.length, MAX_BATCH_RECORDS);
+    assertInvalid(() => parseRegisterRecords(batch()), /at least one/);
+    assertInvalid(() => parseRegisterRecords(batch(...many(MAX_BATCH_RECORDS + 1))), /more than 500/);
+    assertInvalid(() => parseRegisterRecords(text({})), /records must be an array/);
+    assertInvalid(() => parseRegisterRecords(text({ records: item('1') })), /records must be an array/);
+  });
+
+  void it('refuses a record id named twice in the batch, as recordId or supersedes', () => {
+    const twice = /^records\[2\]: names a record \(recordId or supersedes\) that records\[0\] names too$/;
+    assertInvalid(() => parseRegisterRecords(batch(item('1'), item('2'), item('1', { patientId: PATIENT_2 }))), twice);
+    const supersedesEarlier = batch(item('1'), item('2'), item('3', { supersedes: ledgerId('r', '1') }));
+    assertInvalid(() => parseRegisterRecords(supersedesEarlier), twice);
+    const supersededTwice = batch(
+      item('1', { supersedes: ledgerId('r', '9') }),
+      item('2'),
+      item('3', { supersedes: ledgerId('r', '9') }),
+    );
+    assertInvalid(() => parseRegisterRecords(supersededTwice), twice);
+    const supersedesLater = batch(item('1', { supersedes: ledgerId('r', '2') }), item('5'), item('2'));
+    assertInvalid(() => parseRegisterRecords(supersedesLater), twice);
+  });
+
+  void it('names the failing item without repeating its values', () => {
+    assertInvalid(
+      () => parseRegisterRecords(batch(item('1'), item('2'), item('3', { patientId: MRN }))),
+      /^records\[2\]: patientId is missing or malformed$/,
+    );
+    assertInvalid(
+      () => parseRegisterRecords(batch(item('1'), item('2', { name: 'Jane Doe' }))),
+      /^records\[1\]: the record has 1 unsupported element\(s\)$/,
+    );
+    assertInvalid(
+      () => parseRegisterRecords(batch(item('1'), 'Jane Doe')),
+      /^records\[1\]: the record must be an object$/,
+    );
+    assertInvalid(() => parseRegisterRecords(text({ records: [item('1')], note: 'Jane Doe' })), /unsupported element/);
+  });
+
+  void it('keeps the framing rules: a duplicate member at any depth, and a size limit of 2 MiB', () => {
+    const duplicate = batch(item('1')).replace(
+      '"category":"laboratory"',
+      '"category":"Jane Doe","category":"laboratory"',
+    );
+    assertInvalid(() => parseRegisterRecords(duplicate), /member name twice/);
+    assertInvalid(() => parseRegisterRecords(`{"padding":"${'x'.repeat(2 * 1024 * 1024)}"}`), /larger than 2048 KiB/);
   });
 });
 

@@ -11,8 +11,10 @@ import type { Purpose, RecordCategory } from './codes.js';
 import type { Coding } from './consent-model.js';
 import { clinicalCode, parseCoding, parseSecurityLabel } from './consent-fhir.js';
 import { fhirInstantRange } from './fhir-time.js';
+import { DomainError, isDomainError } from './errors.js';
 import {
   expectArray,
+  expectObject,
   expectOneOf,
   expectPositiveNumber,
   expectString,
@@ -24,6 +26,7 @@ import {
   PATTERNS,
   uniqueSorted,
 } from './validate.js';
+import type { JsonObject } from './validate.js';
 
 /** Coded reasons for an access request; free text stays off-chain (only its hash may be given). */
 export const ACCESS_REASON_CODES = [
@@ -114,7 +117,11 @@ export interface RegisterRecordInput {
 }
 
 export function parseRegisterRecord(text: string): RegisterRecordInput {
-  const input = parseJsonObject(text, 'RegisterRecord input');
+  return registerRecordInput(parseJsonObject(text, 'RegisterRecord input'), 'RegisterRecord input');
+}
+
+/** One record to register, from a parsed JSON object (`what` names it in messages). */
+function registerRecordInput(input: JsonObject, what: string): RegisterRecordInput {
   onlyKnownKeys(
     input,
     [
@@ -130,7 +137,7 @@ export function parseRegisterRecord(text: string): RegisterRecordInput {
       'plaintextHmac',
       'supersedes',
     ],
-    'RegisterRecord input',
+    what,
   );
   const type = resourceType(input.resourceType, 'resourceType');
   if (NON_RECORD_TYPES.has(type)) throw invalid('resourceType cannot be registered as a patient record');
@@ -149,6 +156,60 @@ export function parseRegisterRecord(text: string): RegisterRecordInput {
     plaintextHmac: expectString(input.plaintextHmac, PATTERNS.sha256Hex, 'plaintextHmac'),
     ...(supersedes === undefined ? {} : { supersedes }),
   };
+}
+
+/** The most records one `RegisterRecords` transaction registers. */
+export const MAX_BATCH_RECORDS = 500;
+
+/**
+ * The largest `RegisterRecords` argument (characters): 500 records of up to about 4 KiB each. A fully loaded record
+ * (20 codes, 20 labels, 20 related) is larger, so a client sizes its batches by bytes as well as by count.
+ */
+export const MAX_BATCH_INPUT_CHARS = 2 * 1024 * 1024;
+
+export interface RegisterRecordsInput {
+  /** 1 to MAX_BATCH_RECORDS records, each as for RegisterRecord, in the order they are registered. */
+  readonly records: readonly RegisterRecordInput[];
+}
+
+/**
+ * Names the batch item a DomainError is about (`records[2]: …`), keeping its code; other errors pass unchanged. The
+ * message is the item's own, so it says no more than registering that item alone would.
+ */
+export function batchItemError(index: number, err: unknown): unknown {
+  if (!isDomainError(err)) return err;
+  return new DomainError(err.code, `records[${String(index)}]: ${err.message}`, {
+    cause: err,
+    ...(err.details === undefined ? {} : { details: err.details }),
+  });
+}
+
+/**
+ * `{"records": [<RegisterRecord input>, …]}`: 1 to 500 records, possibly of different patients. Each record id is
+ * named once in a batch, as `recordId` or `supersedes`: a transaction does not read its own writes, so a record that
+ * superseded or duplicated another item of the same batch could not be checked against it.
+ */
+export function parseRegisterRecords(text: string): RegisterRecordsInput {
+  const input = parseJsonObject(text, 'RegisterRecords input', MAX_BATCH_INPUT_CHARS);
+  onlyKnownKeys(input, ['records'], 'RegisterRecords input');
+  const items = expectArray(input.records, 'records', MAX_BATCH_RECORDS);
+  if (items.length === 0) throw invalid('records must list at least one record');
+  const named = new Map<string, number>();
+  const records = items.map((item, index) => {
+    try {
+      const record = registerRecordInput(expectObject(item, 'the record'), 'the record');
+      const recordIds = record.supersedes === undefined ? [record.recordId] : [record.recordId, record.supersedes];
+      const earlier = recordIds.map((id) => named.get(id)).find((at) => at !== undefined);
+      if (earlier !== undefined) {
+        throw invalid(`names a record (recordId or supersedes) that records[${String(earlier)}] names too`);
+      }
+      for (const id of recordIds) named.set(id, index);
+      return record;
+    } catch (err: unknown) {
+      throw batchItemError(index, err);
+    }
+  });
+  return { records };
 }
 
 export type Interaction = 'read' | 'vread' | 'search';

@@ -41,10 +41,11 @@ export type JsonObject = Record<string, unknown>;
  * Parses a transaction argument that must be a JSON object. The argument text is kept in the block as sent, so text
  * that JSON.parse reads differently from how it is stored is refused: a member repeated at any depth would hide its
  * first value from validation while keeping it on the ledger, and so would the digits of a number written longer than
- * its shortest form (`0.500000000005558704967` reads as 0.5).
+ * its shortest form (`0.500000000005558704967` reads as 0.5). Text longer than `maxChars` (256 KiB unless a
+ * transaction says otherwise) is refused before parsing.
  */
-export function parseJsonObject(text: string, what: string): JsonObject {
-  if (text.length > 256 * 1024) throw invalid(`${what} is larger than 256 KiB`);
+export function parseJsonObject(text: string, what: string, maxChars = 256 * 1024): JsonObject {
+  if (text.length > maxChars) throw invalid(`${what} is larger than ${String(Math.floor(maxChars / 1024))} KiB`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -19,7 +19,7 @@
  * Consent states. A consent "names the caller" as its certificate identity: `Patient/{id}` for patients,
  * `Organization/{MSP}` for insurers, researchers and public health (§7: they work as organisations),
  * `Group/{MSP}-{role}` for everyone else. Its purpose is the row's purpose (TREAT when there is none); its action is
- * `access` and `use` for the read gates (so the row isolates the rule under test), `collect` for RegisterRecord, and
+ * `access` and `use` for the read gates (so the row isolates the rule under test), `collect` for RegisterRecord(s), and
  * `access` otherwise.
  *   none                       no consent
  *   active permit              the patient's OPTIN consent: root deny, one permit child naming the caller
@@ -84,11 +84,12 @@ const CALLERS = {
 } as const satisfies Record<string, { mspId: string; role: Role; uid: string }>;
 type Caller = keyof typeof CALLERS;
 
-/** The contract's 23 transactions, in the order of the chaincode README. */
+/** The contract's 24 transactions, in the order of the chaincode README. */
 const TRANSACTIONS = [
   'RegisterPatient',
   'WhoAmI',
   'RegisterRecord',
+  'RegisterRecords',
   'GetRecordMetadata',
   'EraseRecord',
   'PutConsent',
@@ -138,7 +139,8 @@ type State =
   | 'grant reviewed' // ... and po-other-org already reviewed it
   | 'study proposed' // researcher proposed a study
   | 'study approved' // ... and ethics approved it
-  | 'accessed by other org'; // clinician-other-org called AuthorizeAccess for the patient (an event involving it)
+  | 'accessed by other org' // clinician-other-org called AuthorizeAccess for the patient (an event involving it)
+  | 'batch names target'; // RegisterRecords whose second record has the id of the (existing) target record
 
 interface Row {
   readonly tx: TxName;
@@ -208,6 +210,31 @@ const RECORDS: readonly Row[] = [
   { tx: 'RegisterRecord',    purpose: 'TREAT', state: 'none',              as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'RegisterRecord',    purpose: 'TREAT', state: 'none',              as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'RegisterRecord',    purpose: 'TREAT', state: 'none',              as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  // RegisterRecords {records: [a plain Observation, the HIV-labelled Observation]} for the patient: RegisterRecord for
+  // each record in one transaction, all or nothing. A refusal of either record refuses the batch, with that record's
+  // code; a refused batch writes nothing.
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'clinician-home',      expect: 'allow' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'objection',         as: 'clinician-home',      expect: 'allow' },                          // writes: the home org's clinicians, whatever the consents
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'active permit',     as: 'clinician-other-org', expect: 'allow' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'permit + deny HIV', as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'expired',           as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'revoked',           as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'other patient',     as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'other org',         as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'emergency active',  as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },    // break-glass grants reads (ETREAT), not writes
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'active permit',     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },    // only clinicians write, even when named
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'none',              as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'batch names target', as: 'clinician-home',     expect: 'deny', code: 'ALREADY_EXISTS' },
+  { tx: 'RegisterRecords',   purpose: 'TREAT', state: 'batch names target', as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },  // permission before existence: no hint that the id exists
   // GetRecordMetadata {recordId: target}: the patient, the custodian org (HospitalAMSP). Others: as if missing (principle 7).
   { tx: 'GetRecordMetadata', purpose: '—',     state: '—',                 as: 'patient',             expect: 'allow' },
   { tx: 'GetRecordMetadata', purpose: '—',     state: '—',                 as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },        // a patient enrolled at HospitalA is not "the custodian org"
@@ -768,6 +795,14 @@ function recordInput(recordId: string, patientId: string): Record<string, unknow
   };
 }
 
+/** The records of a RegisterRecords row, by label: a plain Observation, then the HIV-labelled one. */
+const BATCH = ['batch plain', 'batch hiv'] as const;
+
+function batchInput(patientId: string, secondRecordId = testRecordId(BATCH[1])): Record<string, unknown> {
+  const plain = { ...recordInput(testRecordId(BATCH[0]), patientId), securityLabels: [] };
+  return { records: [plain, recordInput(secondRecordId, patientId)] };
+}
+
 async function createWorld(ids: Identities): Promise<World> {
   const harness = createContractHarness(new MedledgerContract(), { startTime: START });
   const register = async (as: Caller): Promise<string> =>
@@ -807,7 +842,7 @@ function consentPurpose(row: Row): Purpose {
 
 function consentActions(tx: TxName): string[] {
   if (tx === 'AuthorizeAccess' || tx === 'AuthorizeCohort') return ['access', 'use'];
-  return tx === 'RegisterRecord' ? ['collect'] : ['access'];
+  return tx === 'RegisterRecord' || tx === 'RegisterRecords' ? ['collect'] : ['access'];
 }
 
 function permit(actor: string, row: Row, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -948,6 +983,7 @@ const STATES: Readonly<Record<State, Setup>> = {
   },
   'study proposed': nothing,
   'study approved': nothing,
+  'batch names target': nothing,
   'accessed by other org': async (w) => {
     await call(w, 'clinician-other-org', 'AuthorizeAccess', { patientId: w.patientId, purpose: 'TREAT' });
   },
@@ -967,6 +1003,8 @@ interface TxSpec<T> {
   readonly shows?: (result: T, w: World) => boolean;
   /** Further checks once the outcome matched the row. */
   readonly verify?: (w: World, row: Row, result: T, shown: boolean) => Promise<void>;
+  /** Further checks once a call that threw matched the row. */
+  readonly verifyRefused?: (w: World, row: Row) => Promise<void>;
 }
 
 // Each spec is typed by its own result; the runner sees them all as TxSpec<unknown>.
@@ -1015,6 +1053,31 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
   RegisterRecord: spec({
     input: (w) => recordInput(testRecordId('new'), w.patientId),
     missing: () => recordInput(testRecordId('new'), MISSING.patient),
+  }),
+  RegisterRecords: spec<{ records: RecordMetadata[] }>({
+    input: (w, row) => batchInput(w.patientId, row.state === 'batch names target' ? w.target.id : undefined),
+    missing: () => batchInput(MISSING.patient),
+    verify: async (w, _row, result) => {
+      assert.deepEqual(
+        result.records.map((record) => [record.id, record.patientId, record.version]),
+        BATCH.map((label) => [testRecordId(label), w.patientId, 1]),
+        'the records, in input order',
+      );
+      const [first] = result.records as [RecordMetadata];
+      const events = await auditEventsOf(w, first.txId);
+      // Audit events are keyed by time and event id, so compare them as a set.
+      assert.deepEqual(
+        events.map((event) => `${event.kind} ${event.records.map((record) => record.reference).join()}`).sort(),
+        result.records.map((record) => `record-create Observation/${record.id}/_history/1`).sort(),
+        'one audit event per record',
+      );
+    },
+    verifyRefused: async (w) => {
+      for (const label of BATCH) {
+        const read = call(w, 'patient', 'GetRecordMetadata', { recordId: testRecordId(label) }, { evaluate: true });
+        assert.equal((await outcomeOf(read)).outcome, 'deny NOT_FOUND', 'a refused batch writes no record');
+      }
+    },
   }),
   GetRecordMetadata: spec({
     evaluate: true,
@@ -1172,6 +1235,7 @@ async function runRow(row: Row, ids: Identities): Promise<void> {
   }
   assert.equal(outcome, expected(row), `${row.tx} | ${rowName(row)}: got ${outcome}`);
   if (first.outcome === 'allow') await txSpec.verify?.(w, row, first.result, shown);
+  else await txSpec.verifyRefused?.(w, row);
   if (txSpec.missing && (row.code === 'ACCESS_DENIED' || row.code === 'NOT_FOUND')) {
     const missing = await outcomeOf(call(w, row.as, row.tx, txSpec.missing(w, row), options));
     assert.equal(missing.outcome, outcome, 'principle 7: a refusal looks the same as a missing id');

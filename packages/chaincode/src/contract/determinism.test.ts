@@ -312,6 +312,17 @@ const CASES: readonly Case[] = [
     who: 'drA',
     input: (h) => recordInput('obs-a1-v2', h.alice, { supersedes: testRecordId('obs-a1') }),
   },
+  {
+    tx: 'RegisterRecords',
+    who: 'drA',
+    input: (h) => ({
+      records: [
+        recordInput('obs-a1-v2b', h.alice, { supersedes: testRecordId('obs-a1') }),
+        recordInput('obs-b2', h.bob, { securityLabels: [fhir.sensitivity('HIV')] }),
+        recordInput('cond-a4', h.alice, { resourceType: 'Condition', category: 'problem-list-item' }),
+      ],
+    }),
+  },
   { tx: 'EraseRecord', who: 'alice', input: () => ({ recordId: testRecordId('cond-a3') }), newId: (r) => r.receiptId },
   {
     tx: 'PutConsent',

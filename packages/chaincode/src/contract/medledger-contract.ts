@@ -10,6 +10,7 @@ import {
   PATTERNS,
   parseRegisterPatient,
   parseRegisterRecord,
+  parseRegisterRecords,
   parseRequestAccess,
   parseRespondToAccessRequest,
   parseReviewEmergency,
@@ -28,7 +29,7 @@ import {
   setEmergencyPolicy,
 } from './emergency.js';
 import { registerPatient, whoAmI } from './patients.js';
-import { eraseRecord, getRecordMetadata, parseEraseRecord, registerRecord } from './records.js';
+import { eraseRecord, getRecordMetadata, parseEraseRecord, registerRecord, registerRecords } from './records.js';
 import {
   decideStudy,
   getStudy,
@@ -99,6 +100,13 @@ export class MedledgerContract extends Contract {
   @Returns('string')
   async RegisterRecord(ctx: Context, input: string): Promise<string> {
     return run(ctx, (tx) => registerRecord(tx, parseRegisterRecord(input)));
+  }
+
+  /** RegisterRecord for 1–500 records in one transaction, all or nothing (e.g. a FHIR transaction Bundle). */
+  @Transaction()
+  @Returns('string')
+  async RegisterRecords(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => registerRecords(tx, parseRegisterRecords(input)));
   }
 
   @Transaction(false)

@@ -203,11 +203,13 @@ async function onboard(f: MedledgerFixture, staff: Staff, syn: SyntheaPatient, i
       ? await f.submit<{ patientId: string }>(clinician, 'RegisterPatient', { patientUid: uid })
       : await f.submit<{ patientId: string }>(identity, 'RegisterPatient', {});
   const patientId = registered.patientId;
-  const recordIds: string[] = [];
-  for (const resource of syn.clinical) {
-    await f.submit(clinician, 'RegisterRecord', recordInput(resource, patientId, home));
-    recordIds.push(pseudonym('r', resource.id));
-  }
+  // The first record alone, the others as one batch (what the API does with a FHIR transaction Bundle).
+  const [first, ...rest] = syn.clinical;
+  await f.submit(clinician, 'RegisterRecord', recordInput(first!, patientId, home));
+  await f.submit(clinician, 'RegisterRecords', {
+    records: rest.map((resource) => recordInput(resource, patientId, home)),
+  });
+  const recordIds = syn.clinical.map((resource) => pseudonym('r', resource.id));
   const subject: Omit<Subject, 'consentId' | 'pendingRequestId' | 'pendingGrantId'> = {
     syn,
     tag: String(index),
@@ -431,6 +433,22 @@ function recordVector(label: string, careless: Record<string, unknown>, knownLea
   };
 }
 
+/** A RegisterRecords batch of two new records (own ids per vector), the second with careless fields. */
+function batchVector(label: string, careless: Record<string, unknown>): Vector {
+  const item = (s: Subject, n: number, extra: Record<string, unknown> = {}) =>
+    recordInput(s.syn.clinical[n]!, s.patientId, s.home, {
+      recordId: pseudonym('r', `batch ${label} ${String(n)}`, s.tag),
+      ...extra,
+    });
+  return {
+    name: `RegisterRecords with ${label}`,
+    tx: 'RegisterRecords',
+    who: homeClinician,
+    legit: (_l, s) => ({ records: [item(s, 0), item(s, 1)] }),
+    careless: (_l, s) => ({ records: [item(s, 0), item(s, 1, fill(careless, s) as Record<string, unknown>)] }),
+  };
+}
+
 type ConsentCareless = { envelope?: Record<string, unknown>; child?: Record<string, unknown>; id?: string };
 
 function consentVector(label: string, careless: ConsentCareless, knownLeak?: string): Vector {
@@ -508,6 +526,49 @@ const VECTORS: readonly Vector[] = [
     careless: (_l, s) =>
       duplicateKey(
         recordInput(firstResource(s), s.patientId, s.home, { recordId: pseudonym('r', 'dup', s.tag) }),
+        'category',
+        `${s.phi.address}, ${s.phi.city}`,
+      ),
+  },
+
+  // A batch is checked item by item as RegisterRecord is, and as a whole.
+  batchVector('a second record whose recordId = the MRN', { recordId: '$MRN' }),
+  batchVector('a second record whose patientId = the SSN', { patientId: '$SSN' }),
+  batchVector('a second record with a note holding the address', { note: '$ADDRESS' }),
+  batchVector('a second record with the name as a LOINC code', {
+    codes: [{ system: SYSTEMS.loinc, code: '$NAMETOKEN' }],
+  }),
+  batchVector('a second record dated by the birth date as a Patient resource', {
+    resourceType: 'Patient',
+    clinicalDate: '$BIRTHDATE',
+  }),
+  {
+    name: 'RegisterRecords with the name as a record of the batch',
+    tx: 'RegisterRecords',
+    who: homeClinician,
+    careless: (_l, s) => ({
+      records: [
+        recordInput(firstResource(s), s.patientId, s.home, { recordId: pseudonym('r', 'b1', s.tag) }),
+        s.phi.fullName,
+      ],
+    }),
+  },
+  {
+    name: 'RegisterRecords with the MRN beside the records',
+    tx: 'RegisterRecords',
+    who: homeClinician,
+    careless: (_l, s) => ({
+      records: [recordInput(firstResource(s), s.patientId, s.home, { recordId: pseudonym('r', 'b2', s.tag) })],
+      mrn: s.phi.mrn,
+    }),
+  },
+  {
+    name: 'RegisterRecords with the address behind a duplicate JSON key',
+    tx: 'RegisterRecords',
+    who: homeClinician,
+    careless: (_l, s) =>
+      duplicateKey(
+        { records: [recordInput(firstResource(s), s.patientId, s.home, { recordId: pseudonym('r', 'b3', s.tag) })] },
         'category',
         `${s.phi.address}, ${s.phi.city}`,
       ),
@@ -798,6 +859,7 @@ const VECTORS: readonly Vector[] = [
 const SUBMITTING_TRANSACTIONS = [
   'RegisterPatient',
   'RegisterRecord',
+  'RegisterRecords',
   'EraseRecord',
   'PutConsent',
   'RevokeConsent',

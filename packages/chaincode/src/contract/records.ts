@@ -1,4 +1,5 @@
 import {
+  batchItemError,
   DomainError,
   decideRecordWrite,
   invalid,
@@ -8,7 +9,14 @@ import {
   optionalString,
   onlyKnownKeys,
 } from '@medledger/core';
-import type { RecordFacts, RecordMetadata, RegisterRecordInput } from '@medledger/core';
+import type {
+  ConsentRecord,
+  PatientRecord,
+  RecordFacts,
+  RecordMetadata,
+  RegisterRecordInput,
+  RegisterRecordsInput,
+} from '@medledger/core';
 import { audit, callerPatientId, findPatient, findRecord, listConsents, saveRecord } from './store.js';
 import type { Tx } from './tx.js';
 
@@ -48,18 +56,32 @@ async function supersededRecord(
 
 const WRITE_DENIED = 'no permission to register records for this patient';
 
+/** What a write is decided on: the patient and their consents (undefined for an unknown patient). */
+interface WriteSubject {
+  readonly patient: PatientRecord;
+  readonly consents: readonly ConsentRecord[];
+}
+
+async function writeSubject(tx: Tx, patientId: string): Promise<WriteSubject | undefined> {
+  const patient = await findPatient(tx, patientId);
+  return patient ? { patient, consents: await listConsents(tx, patient.id) } : undefined;
+}
+
 /**
- * Indexes an off-chain record. The custodian is the caller's organisation; the clinician must be of the patient's
- * home organisation or hold a consent permitting `collect` or treatment access. An unknown patient and a refused
- * one give the same answer.
+ * Decides and writes one record with its audit event; emits nothing. An unknown patient and a refused one give the
+ * same answer, and permission is decided before the record id is looked up.
  */
-export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promise<RecordMetadata> {
+async function writeRecord(
+  tx: Tx,
+  input: RegisterRecordInput,
+  subject: WriteSubject | undefined,
+): Promise<RecordMetadata> {
   const { mspId, uid } = tx.caller;
-  const patient = await findPatient(tx, input.patientId);
-  if (!patient) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
+  if (!subject) throw new DomainError('ACCESS_DENIED', WRITE_DENIED);
+  const { patient, consents } = subject;
   // Permission first: an unpermitted caller must not learn which record ids exist (principle 7).
   const decision = decideRecordWrite(
-    { requester: tx.requester(), patient, time: tx.timeMs, consents: await listConsents(tx, patient.id) },
+    { requester: tx.requester(), patient, time: tx.timeMs, consents },
     {
       recordId: input.recordId,
       resourceType: input.resourceType,
@@ -109,8 +131,44 @@ export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promis
     consents: decision.consents,
     orgs: [patient.homeOrg],
   });
-  tx.emit('RecordRegistered', { recordId: record.id, patientId: patient.id, custodian: mspId, version });
   return record;
+}
+
+/** What the record events say about a registered record. */
+function registered(record: RecordMetadata): Record<string, unknown> {
+  return { recordId: record.id, patientId: record.patientId, custodian: record.custodian, version: record.version };
+}
+
+/**
+ * Indexes an off-chain record. The custodian is the caller's organisation; the clinician must be of the patient's
+ * home organisation or hold a consent permitting `collect` or treatment access. An unknown patient and a refused
+ * one give the same answer.
+ */
+export async function registerRecord(tx: Tx, input: RegisterRecordInput): Promise<RecordMetadata> {
+  const record = await writeRecord(tx, input, await writeSubject(tx, input.patientId));
+  tx.emit('RecordRegistered', registered(record));
+  return record;
+}
+
+/**
+ * Indexes up to 500 records in one transaction, all or nothing: each record exactly as RegisterRecord would, in
+ * input order; the first refusal fails the whole transaction with its code and the item's index (`records[i]: …`),
+ * so nothing is written. One audit event per record, and one `RecordsRegistered` event (Fabric keeps one chaincode
+ * event per transaction). Records may be of different patients; each patient and their consents are read once.
+ */
+export async function registerRecords(tx: Tx, input: RegisterRecordsInput): Promise<{ records: RecordMetadata[] }> {
+  const subjects = new Map<string, WriteSubject | undefined>();
+  const records: RecordMetadata[] = [];
+  for (const [index, item] of input.records.entries()) {
+    try {
+      if (!subjects.has(item.patientId)) subjects.set(item.patientId, await writeSubject(tx, item.patientId));
+      records.push(await writeRecord(tx, item, subjects.get(item.patientId)));
+    } catch (err: unknown) {
+      throw batchItemError(index, err);
+    }
+  }
+  tx.emit('RecordsRegistered', { records: records.map(registered) });
+  return { records };
 }
 
 export interface EraseRecordInput {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AccessRequestRecord, AuditRecord, ConsentRecord, EmergencyGrant, StudyRecord } from '@medledger/core';
+import type {
+  AccessRequestRecord,
+  AuditRecord,
+  ConsentRecord,
+  EmergencyGrant,
+  RecordMetadata,
+  StudyRecord,
+} from '@medledger/core';
 import type { AuthorizeAccessResult, AuthorizeCohortResult } from '../contract/access.js';
 import { fhir, optInPermit, sha256, testRecordId, testRequestId } from './contract-fixture.js';
 import type { ContractFixture } from './contract-fixture.js';
@@ -15,13 +22,26 @@ const read = (patientId: string, purpose: string, extra: Record<string, unknown>
   ...extra,
 });
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
     assert.equal((err as { code?: unknown }).code, code);
     assert.match((err as Error).message, new RegExp(`^\\[${code}\\] `));
+    if (message) assert.match((err as Error).message, message);
     return true;
   });
 }
+
+/** One RegisterRecords item: a new record named by a label (hashes derived from it). */
+const batchItem = (patientId: string, label: string, extra: Record<string, unknown> = {}) => ({
+  recordId: testRecordId(label),
+  patientId,
+  resourceType: 'Observation',
+  category: 'laboratory',
+  clinicalDate: '2024-06-01',
+  ciphertextSha256: sha256(`ciphertext ${label}`),
+  plaintextHmac: sha256(`plaintext ${label}`),
+  ...extra,
+});
 
 /**
  * The Medledger contract's behaviour, with the same assertions whatever runs it: the simulated stub
@@ -441,6 +461,155 @@ export function describeContractBehaviour<Identity>(
         [testRecordId('obs-1-v2')],
       );
       await rejectsWith(f.record(drA, p.patientId, { recordId: testRecordId('obs-1') }), 'ALREADY_EXISTS');
+    });
+
+    it('registers a batch of records of several patients in one transaction, as RegisterRecord would', async () => {
+      const f = await createFixture();
+      const alice = await f.patient('alice');
+      const bob = await f.patient('bob');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const v1 = await f.record(drA, alice.patientId, { recordId: testRecordId('batch obs-1') });
+      const items = [
+        batchItem(alice.patientId, 'batch obs-1-v2', { supersedes: v1.id }),
+        batchItem(bob.patientId, 'batch cond-1', { resourceType: 'Condition', category: 'problem-list-item' }),
+        batchItem(alice.patientId, 'batch obs-2', { securityLabels: [fhir.sensitivity('HIV')] }),
+      ];
+      const raw = await f.submitRaw(drA, 'RegisterRecords', { records: items });
+      const { records } = JSON.parse(raw.result) as { records: RecordMetadata[] };
+      assert.deepEqual(
+        records.map((r) => [r.id, r.patientId, r.version, r.custodian, r.author, r.status, r.txId]),
+        [
+          [items[0]?.recordId, alice.patientId, 2, 'HospitalAMSP', 'Practitioner/dr-a', 'active', raw.txId],
+          [items[1]?.recordId, bob.patientId, 1, 'HospitalAMSP', 'Practitioner/dr-a', 'active', raw.txId],
+          [items[2]?.recordId, alice.patientId, 1, 'HospitalAMSP', 'Practitioner/dr-a', 'active', raw.txId],
+        ],
+      );
+      // One chaincode event for the transaction, listing every record in input order.
+      assert.equal(raw.event?.name, 'RecordsRegistered');
+      assert.deepEqual(JSON.parse(Buffer.from(raw.event.payload).toString('utf8')), {
+        records: records.map((r) => ({
+          recordId: r.id,
+          patientId: r.patientId,
+          custodian: 'HospitalAMSP',
+          version: r.version,
+        })),
+      });
+      for (const record of records) {
+        const owner = record.patientId === alice.patientId ? alice : bob;
+        assert.deepEqual(await f.evaluate(owner.identity, 'GetRecordMetadata', { recordId: record.id }), record);
+      }
+      const superseded = await f.evaluate<RecordMetadata>(drA, 'GetRecordMetadata', { recordId: v1.id });
+      assert.equal(superseded.status, 'superseded');
+      // One record-create audit event per record, in each patient's own trail.
+      const creates = async (patient: typeof alice) =>
+        (await f.evaluate<{ events: AuditRecord[] }>(patient.identity, 'GetAuditTrail', {})).events
+          .filter((e) => e.txId === raw.txId)
+          .map((e) => [e.kind, e.records.map((r) => r.reference)]);
+      assert.deepEqual(
+        (await creates(alice)).sort(),
+        [
+          ['record-create', [`Observation/${items[0]?.recordId ?? ''}/_history/2`]],
+          ['record-create', [`Observation/${items[2]?.recordId ?? ''}/_history/1`]],
+        ].sort(),
+      );
+      assert.deepEqual(await creates(bob), [['record-create', [`Condition/${items[1]?.recordId ?? ''}/_history/1`]]]);
+      const access = await f.submit<AuthorizeAccessResult>(drA, 'AuthorizeAccess', read(alice.patientId, 'TREAT'));
+      assert.deepEqual(access.records.map((r) => r.recordId).sort(), [items[0]?.recordId, items[2]?.recordId].sort());
+    });
+
+    it('rolls back the whole batch when one record fails, naming only the failing item', async () => {
+      const f = await createFixture();
+      const alice = await f.patient('alice');
+      const bob = await f.patient('bob');
+      const carol = await f.patient('carol', 'HospitalBMSP');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
+      const existing = await f.record(drA, alice.patientId, { recordId: testRecordId('rollback existing') });
+      const trail = async (patient: typeof alice) =>
+        (await f.evaluate<{ events: AuditRecord[] }>(patient.identity, 'GetAuditTrail', {})).events.map((e) => e.id);
+      const before = { alice: await trail(alice), bob: await trail(bob), carol: await trail(carol) };
+      const first = batchItem(alice.patientId, 'rollback 1');
+      const second = batchItem(bob.patientId, 'rollback 2');
+      const failing: Array<[Record<string, unknown>, string, RegExp]> = [
+        // carol's home is HospitalB and she gave HospitalA no consent
+        [batchItem(carol.patientId, 'rollback 3'), 'ACCESS_DENIED', /^\[ACCESS_DENIED\] records\[2\]: no permission/],
+        [batchItem(UNKNOWN_PATIENT, 'rollback 3'), 'ACCESS_DENIED', /^\[ACCESS_DENIED\] records\[2\]: no permission/],
+        [batchItem(alice.patientId, 'rollback existing'), 'ALREADY_EXISTS', /^\[ALREADY_EXISTS\] records\[2\]: /],
+        [
+          batchItem(alice.patientId, 'rollback 3', { supersedes: testRecordId('rollback none') }),
+          'CONFLICT',
+          /^\[CONFLICT\] records\[2\]: /,
+        ],
+        [
+          batchItem(alice.patientId, 'rollback 3', { category: 'Jane Doe' }),
+          'INVALID_ARGUMENT',
+          /records\[2\]: category/,
+        ],
+      ];
+      for (const [third, code, message] of failing) {
+        await rejectsWith(f.submit(drA, 'RegisterRecords', { records: [first, second, third] }), code, message);
+      }
+      // Nothing of the refused batches is on the ledger: no record, no superseding, no audit event.
+      for (const [item, owner] of [
+        [first, alice],
+        [second, bob],
+      ] as const) {
+        await rejectsWith(f.evaluate(owner.identity, 'GetRecordMetadata', { recordId: item.recordId }), 'NOT_FOUND');
+        await rejectsWith(f.evaluate(drA, 'GetRecordMetadata', { recordId: item.recordId }), 'NOT_FOUND');
+      }
+      assert.equal((await f.evaluate<RecordMetadata>(drA, 'GetRecordMetadata', { recordId: existing.id })).version, 1);
+      assert.deepEqual({ alice: await trail(alice), bob: await trail(bob), carol: await trail(carol) }, before);
+      const access = await f.submit<AuthorizeAccessResult>(drA, 'AuthorizeAccess', read(bob.patientId, 'TREAT'));
+      assert.deepEqual(access.records, []);
+      // A caller who may not write for the patient learns nothing about which record ids exist.
+      for (const recordId of [existing.id, testRecordId('rollback never')]) {
+        await rejectsWith(
+          f.submit(drB, 'RegisterRecords', { records: [batchItem(alice.patientId, 'x', { recordId })] }),
+          'ACCESS_DENIED',
+          /^\[ACCESS_DENIED\] records\[0\]: no permission to register records for this patient$/,
+        );
+      }
+      // The same batch with a third record that may be written goes through: the ids were not used up.
+      const ok = await f.submit<{ records: RecordMetadata[] }>(drA, 'RegisterRecords', {
+        records: [first, second, batchItem(alice.patientId, 'rollback 3')],
+      });
+      assert.deepEqual(
+        ok.records.map((r) => r.id),
+        [first.recordId, second.recordId, testRecordId('rollback 3')],
+      );
+    });
+
+    it('refuses an empty batch, more than 500 records and a record id named twice in a batch', async () => {
+      const f = await createFixture();
+      const p = await f.patient('dora');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const items = (n: number, prefix: string) =>
+        Array.from({ length: n }, (_, i) => batchItem(p.patientId, `${prefix} ${String(i)}`));
+      await rejectsWith(f.submit(drA, 'RegisterRecords', { records: [] }), 'INVALID_ARGUMENT', /at least one/);
+      await rejectsWith(f.submit(drA, 'RegisterRecords', {}), 'INVALID_ARGUMENT');
+      await rejectsWith(
+        f.submit(drA, 'RegisterRecords', { records: items(501, 'too many') }),
+        'INVALID_ARGUMENT',
+        /more than 500/,
+      );
+      const [a, b] = items(2, 'twice') as [ReturnType<typeof batchItem>, ReturnType<typeof batchItem>];
+      await rejectsWith(
+        f.submit(drA, 'RegisterRecords', { records: [a, b, { ...a, resourceType: 'Condition' }] }),
+        'INVALID_ARGUMENT',
+        /^\[INVALID_ARGUMENT\] records\[2\]: names a record \(recordId or supersedes\) that records\[0\] names too$/,
+      );
+      // Superseding a record of the same batch cannot be checked (a transaction does not read its own writes).
+      await rejectsWith(
+        f.submit(drA, 'RegisterRecords', { records: [a, { ...b, supersedes: a.recordId }] }),
+        'INVALID_ARGUMENT',
+        /records\[1\]: names a record/,
+      );
+      await rejectsWith(f.evaluate(drA, 'GetRecordMetadata', { recordId: a.recordId }), 'NOT_FOUND');
+      // 500 records is the most one transaction registers.
+      const full = await f.submitRaw(drA, 'RegisterRecords', { records: items(500, 'full') });
+      assert.equal((JSON.parse(full.result) as { records: RecordMetadata[] }).records.length, 500);
+      const payload = JSON.parse(Buffer.from(full.event?.payload ?? []).toString('utf8')) as { records: unknown[] };
+      assert.equal(payload.records.length, 500);
     });
 
     it('runs a study: proposal, approval by ethics (not the proposer), consent-gated cohort, atomic budget', async () => {

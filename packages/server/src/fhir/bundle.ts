@@ -1,0 +1,138 @@
+import { DomainError } from '@medledger/core';
+import type { FhirResource } from '@medledger/vault';
+import type { Medledger } from '../medledger.js';
+import type { Caller } from '../services/caller.js';
+import { newId } from '../services/caller.js';
+import type { PatientEntry } from '../store/server-store.js';
+import { MAX_RECORDS_PER_TRANSACTION } from '../services/records.js';
+import { outcomeFor } from '../http/operation-outcome.js';
+import { isRecordType } from './resource-facts.js';
+import { validateFhirResource } from './validation.js';
+
+type Json = Record<string, unknown>;
+
+interface Entry {
+  readonly fullUrl?: string;
+  readonly resource?: Json;
+  readonly request: { readonly method: string; readonly url: string };
+}
+
+function entriesOf(bundle: Json): Entry[] {
+  const entries = bundle.entry ?? [];
+  if (!Array.isArray(entries)) throw new DomainError('INVALID_ARGUMENT', 'Bundle.entry must be an array');
+  return entries.map((raw, i) => {
+    const entry = raw as Json;
+    const request = entry.request as Json | undefined;
+    if (typeof request?.method !== 'string' || typeof request.url !== 'string') {
+      throw new DomainError('INVALID_ARGUMENT', `Bundle.entry[${i}].request needs method and url`);
+    }
+    return {
+      ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}),
+      ...(typeof entry.resource === 'object' && entry.resource !== null ? { resource: entry.resource as Json } : {}),
+      request: { method: request.method, url: request.url },
+    };
+  });
+}
+
+/** Replaces every `reference` that names a Bundle entry's fullUrl by that entry's new server reference. */
+function resolveReferences(value: unknown, map: ReadonlyMap<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveReferences(item, map));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Json = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] =
+      key === 'reference' && typeof child === 'string' ? (map.get(child) ?? child) : resolveReferences(child, map);
+  }
+  return out;
+}
+
+function response(status: string, resource?: Json): Json {
+  const location =
+    resource === undefined
+      ? {}
+      : {
+          location: `${String(resource.resourceType)}/${String(resource.id)}/_history/${String((resource.meta as Json | undefined)?.versionId ?? '1')}`,
+        };
+  return { response: { status, ...location }, ...(resource === undefined ? {} : { resource }) };
+}
+
+/**
+ * A `transaction` Bundle: POST entries of Patient and clinical record types, urn:uuid references resolved, all or
+ * nothing. Patients are registered first; every record is then registered in ONE ledger transaction, so either all
+ * are committed or none (and the new patients' demographics are removed again).
+ */
+export async function processTransaction(medledger: Medledger, caller: Caller, bundle: Json): Promise<Json> {
+  const entries = entriesOf(bundle);
+  entries.forEach((entry, i) => {
+    const type = entry.resource?.resourceType;
+    if (entry.request.method !== 'POST' || typeof type !== 'string' || (type !== 'Patient' && !isRecordType(type))) {
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `Bundle.entry[${i}]: a transaction may only POST Patient and clinical record resources (got ${entry.request.method} ${String(type)})`,
+      );
+    }
+  });
+  const records = entries.filter((e) => e.resource?.resourceType !== 'Patient');
+  if (records.length > MAX_RECORDS_PER_TRANSACTION) {
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `a transaction may hold at most ${MAX_RECORDS_PER_TRANSACTION} records; split it or use a batch`,
+    );
+  }
+  const references = new Map<string, string>();
+  const reserved = new Map<Entry, string>();
+  for (const entry of records) {
+    const recordId = newId('r');
+    reserved.set(entry, recordId);
+    if (entry.fullUrl !== undefined)
+      references.set(entry.fullUrl, `${String(entry.resource?.resourceType)}/${recordId}`);
+  }
+  // Validate everything before the first ledger transaction.
+  for (const entry of entries) validateFhirResource(entry.resource);
+  const created: PatientEntry[] = [];
+  const results = new Map<Entry, Json>();
+  try {
+    for (const entry of entries.filter((e) => e.resource?.resourceType === 'Patient')) {
+      const { id: _id, ...patient } = entry.resource as Json;
+      const { entry: registered, resource } = await medledger.patients.create(caller, patient as FhirResource);
+      created.push(registered);
+      if (entry.fullUrl !== undefined) references.set(entry.fullUrl, `Patient/${registered.patientId}`);
+      results.set(entry, response('201 Created', resource));
+    }
+    const writes = records.map((entry) => {
+      const { id: _id, ...body } = resolveReferences(entry.resource, references) as Json;
+      return { resource: body as FhirResource, recordId: reserved.get(entry) as string };
+    });
+    const stored = await medledger.records.write(caller, writes);
+    records.forEach((entry, i) => results.set(entry, response('201 Created', stored[i]?.resource)));
+  } catch (error) {
+    for (const patient of created) await medledger.patients.discard(patient);
+    throw error;
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e)) };
+}
+
+/** A `batch` Bundle: each entry on its own (POST, PUT, GET, DELETE), each with its own status. */
+export async function processBatch(
+  caller: Caller,
+  bundle: Json,
+  handle: (
+    caller: Caller,
+    method: string,
+    url: string,
+    resource: Json | undefined,
+  ) => Promise<{ status: number; body: Json }>,
+): Promise<Json> {
+  const entries = entriesOf(bundle);
+  const out: Json[] = [];
+  for (const entry of entries) {
+    try {
+      const { status, body } = await handle(caller, entry.request.method, entry.request.url, entry.resource);
+      out.push(response(`${status}`, body));
+    } catch (error) {
+      const outcome = outcomeFor(error);
+      out.push({ response: { status: String(outcome.status), outcome: outcome.body } });
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}

@@ -1,0 +1,252 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { DomainError, PATTERNS } from '@medledger/core';
+import { grantScopes } from '../auth/scopes.js';
+import { processBatch, processTransaction } from '../fhir/bundle.js';
+import type { Medledger } from '../medledger.js';
+import { newRequestId } from '../services/caller.js';
+import type { Caller } from '../services/caller.js';
+import { authenticate, PURPOSE_HEADER } from './caller.js';
+import { capabilityStatement } from './capability.js';
+import { FhirHandlers } from './fhir-handlers.js';
+import { outcomeFor } from './operation-outcome.js';
+import { registerApiRoutes } from './api-routes.js';
+
+const FHIR_JSON = 'application/fhir+json';
+type Json = Record<string, unknown>;
+type Query = Record<string, string | string[] | undefined>;
+
+export interface AppOptions {
+  /** Pino options or false (tests). */
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+function sendFhir(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type(`${FHIR_JSON}; charset=utf-8`).send(body);
+}
+
+/** Builds the HTTP application around an open Medledger. */
+export async function createApp(medledger: Medledger, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: medledger.config.bodyLimitBytes,
+    // Request ids are ours (32 hex) and go into the ledger audit; a client's X-Request-Id is never trusted.
+    genReqId: () => newRequestId(),
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  const handlers = new FhirHandlers(medledger);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(new DomainError('INVALID_ARGUMENT', `the body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler((error, request, reply) => {
+    const outcome = outcomeFor(error);
+    if (outcome.status >= 500) request.log.error({ err: error }, 'request failed');
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) reply.header(name, value);
+    return sendFhir(reply, outcome.status, outcome.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendFhir(
+      reply,
+      404,
+      outcomeFor(new DomainError('NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`)).body,
+    ),
+  );
+
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Medledger API',
+        version: '0.1.0',
+        description: 'FHIR R4 API, OAuth2 token endpoint and Medledger operations. See docs/api.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get(
+    '/health',
+    { schema: { tags: ['system'], summary: 'Readiness: 200 once the ledger and vaults are open' } },
+    async () => ({
+      status: 'ok',
+      blockHeight: await medledger.network.ledger.height(),
+    }),
+  );
+
+  app.get('/.well-known/smart-configuration', { schema: { tags: ['auth'] } }, async () => ({
+    issuer: medledger.config.publicUrl,
+    jwks_uri: `${medledger.config.publicUrl}/.well-known/jwks.json`,
+    token_endpoint: `${medledger.config.publicUrl}/auth/token`,
+    grant_types_supported: ['password', 'client_credentials'],
+    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['ES256'],
+    scopes_supported: ['openid', 'fhirUser', 'patient/*.rs', 'user/*.cruds', 'system/*.rs'],
+    capabilities: ['client-confidential-asymmetric', 'permission-v2'],
+  }));
+  app.get('/.well-known/jwks.json', { schema: { tags: ['auth'] } }, async () => medledger.tokens.jwks());
+
+  app.post(
+    '/auth/token',
+    {
+      config: { rateLimit: { max: medledger.config.tokenRateLimitPerMinute, timeWindow: 60_000 } },
+      schema: { tags: ['auth'], summary: 'OAuth2 token endpoint (password, client_credentials + private_key_jwt)' },
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+      const grant = text('grant_type');
+      const oauthError = (status: number, error: string, description: string) =>
+        reply.code(status).send({ error, error_description: description });
+      let account;
+      try {
+        if (grant === 'password') {
+          const username = text('username');
+          const password = text('password');
+          if (username === undefined || password === undefined)
+            return oauthError(400, 'invalid_request', 'username and password are required');
+          account = await medledger.accounts.authenticate(username, password);
+        } else if (grant === 'client_credentials') {
+          if (
+            text('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+            text('client_assertion') === undefined
+          ) {
+            return oauthError(400, 'invalid_request', 'client_credentials needs a private_key_jwt client_assertion');
+          }
+          account = await medledger.accounts.authenticateClient(
+            text('client_assertion') as string,
+            `${medledger.config.publicUrl}/auth/token`,
+          );
+        } else {
+          return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or client_credentials');
+        }
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'UNAUTHENTICATED') {
+          return oauthError(
+            grant === 'password' ? 400 : 401,
+            grant === 'password' ? 'invalid_grant' : 'invalid_client',
+            error.message,
+          );
+        }
+        throw error;
+      }
+      let scope: string;
+      try {
+        scope = grantScopes(account.role, text('scope'), account.kind === 'system');
+      } catch (error) {
+        return oauthError(400, 'invalid_scope', (error as Error).message);
+      }
+      const { token, expiresIn } = await medledger.tokens.issue(account, scope);
+      return reply.header('pragma', 'no-cache').send({
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        scope,
+        ...(account.patientId === undefined ? {} : { patient: account.patientId }),
+      });
+    },
+  );
+
+  const withCaller = async (request: FastifyRequest): Promise<Caller> => authenticate(medledger, request);
+  const params = (request: FastifyRequest) => request.params as Record<string, string>;
+  const fhirTags = { tags: ['fhir'] };
+
+  app.get('/fhir/metadata', { schema: fhirTags }, async (_request, reply) =>
+    sendFhir(reply, 200, capabilityStatement(medledger.config.publicUrl, { name: 'Medledger', version: '0.1.0' })),
+  );
+
+  app.get('/fhir/:type', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    return sendFhir(reply, 200, await handlers.search(caller, params(request).type ?? '', request.query as Query));
+  });
+  app.get('/fhir/Patient/:id/$everything', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    return sendFhir(reply, 200, await handlers.everything(caller, params(request).id ?? '', request.query as Query));
+  });
+  app.get('/fhir/Consent/:id/_history', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const versions = await medledger.consents.history(caller, params(request).id ?? '');
+    return sendFhir(reply, 200, {
+      resourceType: 'Bundle',
+      type: 'history',
+      entry: versions.map((resource) => ({ resource })),
+    });
+  });
+  app.get('/fhir/:type/:id', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const { type = '', id = '' } = params(request);
+    return sendFhir(reply, 200, await handlers.read(caller, type, id));
+  });
+  app.post('/fhir/:type', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const type = params(request).type ?? '';
+    const created = await handlers.create(caller, type, request.body);
+    reply.header('location', `${medledger.config.publicUrl}/fhir/${type}/${String(created.id)}`);
+    return sendFhir(reply, 201, created);
+  });
+  app.put('/fhir/:type/:id', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const { type = '', id = '' } = params(request);
+    return sendFhir(reply, 200, await handlers.update(caller, type, id, request.body));
+  });
+  app.delete('/fhir/:type/:id', { schema: fhirTags }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const { type = '', id = '' } = params(request);
+    const header = request.headers['x-patient-request'];
+    return sendFhir(
+      reply,
+      200,
+      await handlers.remove(caller, type, id, typeof header === 'string' ? header : undefined),
+    );
+  });
+
+  const batchEntry = async (caller: Caller, method: string, url: string, resource: Json | undefined) => {
+    const [path = '', queryText = ''] = url.replace(/^\/?(fhir\/)?/, '').split('?');
+    const [type = '', id] = path.split('/');
+    const query = Object.fromEntries(new URLSearchParams(queryText));
+    if (method === 'GET')
+      return {
+        status: 200,
+        body: id === undefined ? await handlers.search(caller, type, query) : await handlers.read(caller, type, id),
+      };
+    if (method === 'POST') return { status: 201, body: await handlers.create(caller, type, resource) };
+    if (method === 'PUT' && id !== undefined)
+      return { status: 200, body: await handlers.update(caller, type, id, resource) };
+    if (method === 'DELETE' && id !== undefined)
+      return { status: 200, body: await handlers.remove(caller, type, id, undefined) };
+    throw new DomainError('INVALID_ARGUMENT', `unsupported batch request ${method} ${url}`);
+  };
+  app.post('/fhir', { schema: { ...fhirTags, summary: 'Bundle transaction or batch' } }, async (request, reply) => {
+    const caller = await withCaller(request);
+    const body = request.body as Json | undefined;
+    if (body?.resourceType !== 'Bundle')
+      throw new DomainError('INVALID_ARGUMENT', 'POST /fhir takes a Bundle of type transaction or batch');
+    if (body.type === 'transaction') return sendFhir(reply, 200, await processTransaction(medledger, caller, body));
+    if (body.type === 'batch') return sendFhir(reply, 200, await processBatch(caller, body, batchEntry));
+    throw new DomainError('INVALID_ARGUMENT', 'Bundle.type must be transaction or batch');
+  });
+
+  registerApiRoutes(app, medledger, withCaller);
+  app.log.info({ purposeHeader: PURPOSE_HEADER, requestIdPattern: PATTERNS.requestId.source }, 'routes ready');
+  return app;
+}

@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ORGANIZATIONS } from '@medledger/core';
+import { TokenService } from './auth/token-service.js';
+import type { ServerConfig } from './config.js';
+import { EmbeddedNetwork } from './network/embedded-network.js';
+import { loadStorageKey } from './secrets.js';
+import { AccessService } from './services/access.js';
+import { AccountService } from './services/accounts.js';
+import { AccessGate } from './services/authorization.js';
+import { ConsentService } from './services/consents.js';
+import { Custodian } from './services/custodian.js';
+import { LedgerGateway } from './services/ledger-gateway.js';
+import { PatientService } from './services/patients.js';
+import { RecordService } from './services/records.js';
+import { ServerStore } from './store/server-store.js';
+
+export interface Logger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface OpenOptions {
+  readonly clock?: () => Date;
+  readonly log: Logger;
+  /** TESTS ONLY: cheaper scrypt for at-rest keys and passwords. */
+  readonly unsafeFastKdf?: boolean;
+}
+
+/** The running product behind the HTTP layer: store, network, and the services that act on them. */
+export class Medledger {
+  private constructor(
+    readonly config: ServerConfig,
+    readonly store: ServerStore,
+    readonly network: EmbeddedNetwork,
+    readonly tokens: TokenService,
+    readonly accounts: AccountService,
+    readonly records: RecordService,
+    readonly patients: PatientService,
+    readonly consents: ConsentService,
+    readonly access: AccessService,
+    readonly clock: () => Date,
+    readonly log: Logger,
+  ) {}
+
+  static async open(config: ServerConfig, options: OpenOptions): Promise<Medledger> {
+    const clock = options.clock ?? (() => new Date());
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const storageKey = loadStorageKey(config.dataDir, config.storageKey);
+    const log = options.log;
+    const network = await EmbeddedNetwork.open({
+      dataDir: config.dataDir,
+      storageKey,
+      ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+      ...(config.vaultKek === undefined ? {} : { vaultKek: config.vaultKek }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.unsafeFastKdf === true ? { unsafeScryptLogN: 4 } : {}),
+      onIntegrityFailure: (event) => {
+        log.error({ alert: 'vault-integrity', ...event }, 'ALERT: a stored record failed its integrity check');
+      },
+    });
+    const store = new ServerStore(join(config.dataDir, 'server.sqlite'));
+    try {
+      const tokens = await TokenService.open({
+        dataDir: config.dataDir,
+        issuer: config.publicUrl,
+        ttlSeconds: config.tokenTtlSeconds,
+        clock,
+      });
+      const gateway = new LedgerGateway(network);
+      const custodians = new Map(
+        ORGANIZATIONS.map((mspId) => [mspId, new Custodian(mspId, network.asLedger(), network.vault(mspId), clock)]),
+      );
+      const gate = new AccessGate(network, gateway, custodians);
+      const medledger = new Medledger(
+        config,
+        store,
+        network,
+        tokens,
+        new AccountService(store, network, clock, options.unsafeFastKdf === true ? 10 : undefined),
+        new RecordService(store, network, gateway, gate, clock, log),
+        new PatientService(store, network, gateway, gate, clock),
+        new ConsentService(gateway),
+        new AccessService(store, gateway, storageKey, clock),
+        clock,
+        log,
+      );
+      await medledger.records.recover();
+      return medledger;
+    } catch (error) {
+      store.close();
+      await network.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.network.close();
+    this.store.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { DomainError } from '@medledger/core';
+import type { Ledger } from '@medledger/ledger';
+import type { FhirResource, Vault } from '@medledger/vault';
+
+/** One record the contract permitted, as the committed AuthorizeAccess result lists it. */
+export interface PermittedRecord {
+  readonly recordId: string;
+  readonly resourceType: string;
+  readonly version: number;
+  readonly custodian: string;
+  readonly ciphertextSha256: string;
+  readonly plaintextHmac: string;
+  readonly basis: string;
+}
+
+export interface AuthorizeAccessResult {
+  readonly auditEventId: string;
+  readonly txId: string;
+  readonly purposeAccepted: boolean;
+  readonly records: readonly PermittedRecord[];
+}
+
+/** A committed authorization as a requester presents it to a custodian. */
+export interface AuthorizationProof {
+  readonly txId: string;
+  readonly blockNumber: number;
+  /** The requester's certificate: the authorization must have been submitted by this identity. */
+  readonly requesterCertPem: string;
+}
+
+// How old a committed authorization may be when a custodian releases data under it.
+const MAX_AUTHORIZATION_AGE_MS = 5 * 60 * 1000;
+
+/**
+ * The custodian organisation's release check. It trusts nothing the requester says about the decision: it reads the
+ * committed transaction from its own copy of the ledger, checks that it is a valid AuthorizeAccess submitted by the
+ * requester, recent, and that it permitted this exact record version with these hashes; then it decrypts the record
+ * from its vault, which re-checks the ciphertext and plaintext hashes against the anchored ones.
+ */
+export class Custodian {
+  constructor(
+    readonly mspId: string,
+    private readonly ledger: Ledger,
+    private readonly vault: Vault,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async release(proof: AuthorizationProof, recordId: string): Promise<FhirResource> {
+    const permitted = await this.permittedRecord(proof, recordId);
+    const record = await this.vault.get(permitted.recordId, permitted.version, {
+      ciphertextSha256: permitted.ciphertextSha256,
+      plaintextHmac: permitted.plaintextHmac,
+    });
+    return record.resource;
+  }
+
+  private async permittedRecord(proof: AuthorizationProof, recordId: string): Promise<PermittedRecord> {
+    const tx = await this.ledger.committedTransaction(proof.txId, proof.blockNumber);
+    const refuse = (why: string): never => {
+      throw new DomainError('ACCESS_DENIED', `custodian ${this.mspId} refused the release: ${why}`);
+    };
+    if (tx === undefined) return refuse('the authorization is not on the ledger');
+    if (tx.validationCode !== 'VALID') return refuse(`the authorization was invalidated (${tx.validationCode})`);
+    if (tx.fcn !== 'AuthorizeAccess') return refuse('the transaction is not an authorization');
+    if (tx.creator.certPem !== proof.requesterCertPem) return refuse('the authorization was made by someone else');
+    const age = this.clock().getTime() - Date.parse(tx.timestamp);
+    if (!(age <= MAX_AUTHORIZATION_AGE_MS)) return refuse('the authorization is too old');
+    const result = JSON.parse(tx.result) as AuthorizeAccessResult;
+    const permitted = result.records.find((r) => r.recordId === recordId && r.custodian === this.mspId);
+    if (permitted === undefined) return refuse('the authorization does not cover this record');
+    return permitted;
+  }
+}

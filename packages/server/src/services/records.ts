@@ -1,0 +1,313 @@
+import { DomainError } from '@medledger/core';
+import type { RecordMetadata } from '@medledger/core';
+import type { FhirResource, PutRecordResult } from '@medledger/vault';
+import { recordFacts } from '../fhir/resource-facts.js';
+import type { EmbeddedNetwork } from '../network/embedded-network.js';
+import type { IndexedRecord, ServerStore } from '../store/server-store.js';
+import type { AccessGate } from './authorization.js';
+import { newId } from './caller.js';
+import type { Caller } from './caller.js';
+import type { LedgerGateway } from './ledger-gateway.js';
+import { sha256Hex } from '../secrets.js';
+
+/** A resource to store: new, or a new version of the current record `replaces`. */
+export interface RecordWrite {
+  readonly resource: FhirResource;
+  readonly replaces?: IndexedRecord;
+  /** A record id reserved earlier with newId('r') (a Bundle resolves references to it before writing). */
+  readonly recordId?: string;
+}
+
+export interface StoredRecord {
+  readonly fhirId: string;
+  readonly recordId: string;
+  readonly version: number;
+  readonly resource: FhirResource;
+}
+
+/** Largest number of records one ledger transaction registers (RegisterRecords' limit). */
+export const MAX_RECORDS_PER_TRANSACTION = 500;
+
+interface Logger {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
+/**
+ * The write, read and erase paths of clinical records (DESIGN.md data flows). A write is journaled, encrypted into the
+ * custodian's vault, then registered on the ledger in one transaction; if the ledger refuses, the ciphertexts are
+ * removed, and if the process dies in between, `recover()` settles the journal on the next start.
+ */
+export class RecordService {
+  constructor(
+    private readonly store: ServerStore,
+    private readonly network: EmbeddedNetwork,
+    private readonly gateway: LedgerGateway,
+    private readonly gate: AccessGate,
+    private readonly clock: () => Date,
+    private readonly log: Logger,
+  ) {}
+
+  /** Stores records all-or-nothing: one ledger transaction for all of them. */
+  async write(caller: Caller, writes: readonly RecordWrite[]): Promise<StoredRecord[]> {
+    if (writes.length === 0) return [];
+    if (writes.length > MAX_RECORDS_PER_TRANSACTION) {
+      throw new DomainError('INVALID_ARGUMENT', `at most ${MAX_RECORDS_PER_TRANSACTION} records per transaction`);
+    }
+    const { username, mspId } = caller.account;
+    const now = this.clock().toISOString();
+    const batchId = newId('b');
+    const vault = this.network.vault(mspId);
+    const prepared = writes.map((write) => this.prepare(write, now));
+    this.store.addPendingWrites(
+      prepared.map((p) => ({
+        batchId,
+        recordId: p.recordId,
+        version: p.version,
+        custodian: mspId,
+        username,
+        createdAt: now,
+      })),
+    );
+    const stored: PutRecordResult[] = [];
+    try {
+      for (const p of prepared) {
+        stored.push(
+          await vault.put({ recordId: p.recordId, version: p.version, custodian: mspId, resource: p.resource }),
+        );
+      }
+      const inputs = prepared.map((p, i) => ({
+        recordId: p.recordId,
+        patientId: p.facts.patientId,
+        resourceType: p.resource.resourceType,
+        category: p.facts.category,
+        securityLabels: p.facts.securityLabels,
+        codes: p.facts.codes,
+        ...(p.facts.clinicalDate === undefined ? {} : { clinicalDate: p.facts.clinicalDate }),
+        related: p.facts.related,
+        ciphertextSha256: stored[i]?.ciphertextSha256,
+        plaintextHmac: stored[i]?.plaintextHmac,
+        ...(p.replaces === undefined ? {} : { supersedes: p.replaces.recordId }),
+      }));
+      const metadata =
+        inputs.length === 1
+          ? [(await this.gateway.submit<RecordMetadata>(username, 'RegisterRecord', inputs[0])).value]
+          : (await this.gateway.submit<{ records: RecordMetadata[] }>(username, 'RegisterRecords', { records: inputs }))
+              .value.records;
+      this.store.transaction(() => {
+        prepared.forEach((p, i) => {
+          const version = metadata[i]?.version ?? p.version;
+          this.store.indexRecord(
+            {
+              fhirId: p.fhirId,
+              recordId: p.recordId,
+              resourceType: p.resource.resourceType,
+              patientId: p.facts.patientId,
+              custodian: mspId,
+              version,
+              current: true,
+              erased: false,
+              lastUpdated: now,
+            },
+            p.replaces?.recordId,
+          );
+        });
+        this.store.removePendingWrites(batchId);
+      });
+    } catch (error) {
+      await this.undo(batchId, prepared, mspId);
+      throw error;
+    }
+    return prepared.map((p) => ({ fhirId: p.fhirId, recordId: p.recordId, version: p.version, resource: p.resource }));
+  }
+
+  private prepare(write: RecordWrite, now: string) {
+    const recordId = write.recordId ?? newId('r');
+    const fhirId = write.replaces?.fhirId ?? recordId;
+    const version = write.replaces === undefined ? 1 : write.replaces.version + 1;
+    const meta = (write.resource.meta ?? {}) as Record<string, unknown>;
+    const resource: FhirResource = {
+      ...write.resource,
+      id: fhirId,
+      meta: {
+        ...(meta.security === undefined ? {} : { security: meta.security }),
+        versionId: String(version),
+        lastUpdated: now,
+      },
+    };
+    return { recordId, fhirId, version, resource, facts: recordFacts(resource), replaces: write.replaces };
+  }
+
+  private async undo(batchId: string, prepared: ReadonlyArray<{ recordId: string; version: number }>, mspId: string) {
+    const vault = this.network.vault(mspId);
+    for (const p of prepared) {
+      try {
+        await vault.remove(p.recordId, p.version);
+      } catch (error) {
+        this.log.error({ err: error, recordId: p.recordId }, 'could not remove the ciphertext of a refused write');
+        return; // keep the journal entry: recovery retries on the next start
+      }
+    }
+    this.store.removePendingWrites(batchId);
+  }
+
+  /**
+   * Settles writes a crash interrupted: a record the ledger committed is indexed; one it never committed loses its
+   * ciphertext. Runs on start, before the server accepts requests.
+   */
+  async recover(): Promise<{ committed: number; removed: number; erasures: number }> {
+    let committed = 0;
+    let removed = 0;
+    const batches = new Map<string, ReturnType<ServerStore['pendingWrites']>>();
+    for (const write of this.store.pendingWrites()) {
+      batches.set(write.batchId, [...(batches.get(write.batchId) ?? []), write]);
+    }
+    for (const [batchId, writes] of batches) {
+      for (const write of writes) {
+        const metadata = await this.committedMetadata(write.username, write.recordId);
+        if (metadata === undefined) {
+          await this.network.vault(write.custodian).remove(write.recordId, write.version);
+          removed += 1;
+          continue;
+        }
+        const resource = (await this.network.vault(write.custodian).get(write.recordId, write.version)).resource;
+        const fhirId = typeof resource.id === 'string' ? resource.id : write.recordId;
+        this.store.indexRecord(
+          {
+            fhirId,
+            recordId: write.recordId,
+            resourceType: metadata.resourceType,
+            patientId: metadata.patientId,
+            custodian: metadata.custodian,
+            version: metadata.version,
+            current: metadata.status === 'active',
+            erased: metadata.status === 'erased',
+            lastUpdated: metadata.createdAt,
+          },
+          metadata.supersedes,
+        );
+        committed += 1;
+      }
+      this.store.removePendingWrites(batchId);
+    }
+    const erasures = await this.finishErasures();
+    if (committed + removed + erasures > 0) {
+      this.log.warn({ committed, removed, erasures }, 'recovered writes and erasures interrupted by a crash');
+    }
+    return { committed, removed, erasures };
+  }
+
+  private async committedMetadata(username: string, recordId: string): Promise<RecordMetadata | undefined> {
+    try {
+      return await this.gateway.evaluate<RecordMetadata>(username, 'GetRecordMetadata', { recordId });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /** The current record behind a FHIR id, if the server knows it (routing only: access is decided on the ledger). */
+  current(resourceType: string, fhirId: string): IndexedRecord | undefined {
+    const record = this.store.currentRecord(fhirId);
+    return record !== undefined && record.resourceType === resourceType && !record.erased ? record : undefined;
+  }
+
+  async read(caller: Caller, resourceType: string, fhirId: string): Promise<FhirResource> {
+    const record = this.current(resourceType, fhirId);
+    if (record === undefined) throw notFound(resourceType, fhirId);
+    const authorization = await this.gate.authorize(caller, {
+      patientId: record.patientId,
+      resourceTypes: [resourceType],
+      recordIds: [record.recordId],
+      interaction: 'read',
+    });
+    const permitted = authorization.result.records.find((r) => r.recordId === record.recordId);
+    const resource = permitted === undefined ? undefined : await this.gate.release(authorization, permitted);
+    if (resource === undefined) throw notFound(resourceType, fhirId);
+    return resource;
+  }
+
+  /** Every record of the patient the caller may see, of the given types (all when empty), released by custodians. */
+  async search(
+    caller: Caller,
+    patientId: string,
+    resourceTypes: readonly string[],
+    fhirIds?: readonly string[],
+  ): Promise<FhirResource[]> {
+    const recordIds = fhirIds
+      ?.map((id) => this.store.currentRecord(id))
+      .filter((r): r is IndexedRecord => r !== undefined && r.patientId === patientId && !r.erased)
+      .map((r) => r.recordId);
+    if (recordIds?.length === 0) return [];
+    const authorization = await this.gate.authorize(caller, {
+      patientId,
+      resourceTypes,
+      ...(recordIds === undefined ? {} : { recordIds }),
+      interaction: 'search',
+    });
+    return this.gate.releaseAll(authorization);
+  }
+
+  /**
+   * Erases a record (principle 5): the contract is asked first whether the caller may erase it (a simulation), the
+   * intent is journaled, the data keys and ciphertexts are destroyed, then the erasure receipt is committed.
+   */
+  async erase(caller: Caller, resourceType: string, fhirId: string, patientRequest?: string) {
+    const record = this.current(resourceType, fhirId);
+    if (record === undefined) throw notFound(resourceType, fhirId);
+    const input = {
+      recordId: record.recordId,
+      ...(patientRequest === undefined ? {} : { patientRequestHash: sha256Hex(patientRequest) }),
+    };
+    try {
+      await this.gateway.evaluate(caller.account.username, 'EraseRecord', input);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'NOT_FOUND') throw notFound(resourceType, fhirId);
+      throw error;
+    }
+    this.store.addPendingErasure(
+      record.recordId,
+      caller.account.username,
+      input.patientRequestHash,
+      this.clock().toISOString(),
+    );
+    for (const version of this.store.versionsOf(fhirId))
+      await this.network.vault(version.custodian).shred(version.recordId);
+    const receipt = await this.gateway.submit<Record<string, string>>(caller.account.username, 'EraseRecord', input);
+    this.store.transaction(() => {
+      this.store.markErased(fhirId);
+      this.store.removePendingErasure(record.recordId);
+    });
+    return receipt.value;
+  }
+
+  private async finishErasures(): Promise<number> {
+    let finished = 0;
+    for (const pending of this.store.pendingErasures()) {
+      const indexed = this.store.recordVersion(pending.recordId);
+      if (indexed !== undefined) {
+        for (const version of this.store.versionsOf(indexed.fhirId)) {
+          await this.network.vault(version.custodian).shred(version.recordId);
+        }
+      }
+      try {
+        await this.gateway.submit(pending.username, 'EraseRecord', {
+          recordId: pending.recordId,
+          ...(pending.requestHash === undefined ? {} : { patientRequestHash: pending.requestHash }),
+        });
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+      }
+      if (indexed !== undefined) this.store.markErased(indexed.fhirId);
+      this.store.removePendingErasure(pending.recordId);
+      finished += 1;
+    }
+    return finished;
+  }
+}
+
+/** The one answer for a record that does not exist and one the caller may not see (principle 7). */
+export function notFound(resourceType: string, id: string): DomainError {
+  return new DomainError('NOT_FOUND', `${resourceType}/${id} is not known`);
+}

@@ -4,6 +4,7 @@ export type {
   ChainTip,
   ChaincodeEvent,
   CloseableAsyncIterable,
+  CommittedTransaction,
   ConnectOptions,
   EventStreamOptions,
   Ledger,
@@ -13,6 +14,7 @@ export type {
   ValidationCode,
   VerifyReport,
 } from './ledger-client.js';
+export { TX_ID_PATTERN } from './ledger-client.js';
 export { EmbeddedLedger, ORDERER_MSP } from './embedded/embedded-ledger.js';
 export type { EmbeddedLedgerOptions } from './embedded/embedded-ledger.js';
 export type { BatchOptions } from './embedded/block-cutter.js';

@@ -54,6 +54,30 @@ export interface BlockEvent {
   readonly transactions: readonly BlockTransactionSummary[];
 }
 
+/**
+ * A transaction as a committed block holds it: what a custodian checks, against its own copy of the ledger, before
+ * releasing data under it. Invalid transactions are committed too, with their code (Fabric's TRANSACTIONS_FILTER).
+ */
+export interface CommittedTransaction {
+  readonly txId: string;
+  readonly blockNumber: number;
+  /** As committed: only VALID transactions changed the world state. */
+  readonly validationCode: ValidationCode;
+  readonly channelId: string;
+  readonly chaincodeName: string;
+  readonly fcn: string;
+  readonly args: readonly string[];
+  /** The identity that signed the proposal. */
+  readonly creator: { readonly mspId: string; readonly certPem: string };
+  /** The proposal timestamp (ISO instant): the transaction time the chaincode saw. */
+  readonly timestamp: string;
+  /** The endorsed chaincode response payload (what `SubmitResult.result` gave the submitter). */
+  readonly result: string;
+}
+
+/** A transaction id: 64 lowercase hex digits (SHA-256 of nonce and creator, as Fabric's). */
+export const TX_ID_PATTERN = /^[0-9a-f]{64}$/;
+
 /** The outcome of `verify()`: where the chain first stops being trustworthy, and why. */
 export interface VerifyReport {
   readonly ok: boolean;
@@ -118,5 +142,15 @@ export interface Ledger {
    * (from an earlier report) it also proves the chain was not cut back since.
    */
   verify(options?: { readonly expectedTip?: ChainTip }): Promise<VerifyReport>;
+  /**
+   * A committed transaction, read from this ledger's own blocks; undefined when no committed block holds `txId`.
+   * Without `blockNumber`, the block where the id first appeared (a later DUPLICATE_TXID copy does not count); with
+   * it, that block's copy, or undefined when the block does not exist or does not hold the id. Found as soon as its
+   * `submit` has resolved (or been rejected as invalidated at commit); a transaction still being ordered is not found.
+   * A `txId` that does not match {@link TX_ID_PATTERN} gives undefined without a read: no valid transaction has such
+   * an id (a transaction whose id is not the hash of its nonce and creator is committed as BAD_PAYLOAD).
+   * @throws DomainError INVALID_ARGUMENT when `txId` is not a string or `blockNumber` not a safe integer.
+   */
+  committedTransaction(txId: string, blockNumber?: number): Promise<CommittedTransaction | undefined>;
   close(): Promise<void>;
 }

@@ -7,8 +7,10 @@ import type { Contract } from 'fabric-contract-api';
 import { DomainError, ORGANIZATIONS } from '@medledger/core';
 import { EmbeddedCa, FileWallet, MembershipService, signData } from '../identity/index.js';
 import type { StorageKeySource, X509Identity } from '../identity/index.js';
+import { TX_ID_PATTERN } from '../ledger-client.js';
 import type {
   ChainTip,
+  CommittedTransaction,
   ConnectOptions,
   Ledger,
   LedgerClient,
@@ -210,6 +212,42 @@ export class EmbeddedLedger implements Ledger {
           ];
     const tip = height > 0 ? { height, hash: blockHash(this.#store.getBlock(height - 1).header) } : undefined;
     return { ...report, warnings, ...(tip ? { tip } : {}) };
+  }
+
+  /**
+   * Reads the store directly, without flushing the pipeline: `submit` resolves only after its block was committed
+   * (in one SQLite transaction, read here in one read transaction), so a submitted transaction is found from then on,
+   * and waiting for transactions still being ordered would only delay the answer.
+   */
+  committedTransaction(txId: string, blockNumber?: number): Promise<CommittedTransaction | undefined> {
+    // Inside the executor, so that a refusal is a rejected promise rather than a synchronous throw.
+    return new Promise((resolve) => {
+      resolve(this.#committedTransaction(txId, blockNumber));
+    });
+  }
+
+  #committedTransaction(txId: string, blockNumber: number | undefined): CommittedTransaction | undefined {
+    this.#ensureOpen();
+    if (typeof txId !== 'string') throw new DomainError('INVALID_ARGUMENT', 'a transaction id must be a string');
+    if (blockNumber !== undefined && !Number.isSafeInteger(blockNumber)) {
+      throw new DomainError('INVALID_ARGUMENT', 'a block number must be a safe integer');
+    }
+    if (!TX_ID_PATTERN.test(txId) || (blockNumber !== undefined && blockNumber < 0)) return undefined;
+    const stored = this.#store.findTransaction(txId, blockNumber);
+    if (stored === undefined) return undefined;
+    const { proposal, response } = stored.envelope;
+    return {
+      txId: proposal.txId,
+      blockNumber: stored.blockNum,
+      validationCode: stored.validationCode,
+      channelId: proposal.channelId,
+      chaincodeName: proposal.chaincodeName,
+      fcn: proposal.fcn,
+      args: [...proposal.args],
+      creator: { mspId: proposal.creator.mspId, certPem: proposal.creator.certPem },
+      timestamp: proposal.timestamp,
+      result: response.result,
+    };
   }
 
   async close(): Promise<void> {

@@ -570,6 +570,45 @@ describe('LedgerStore', () => {
     assert.doesNotMatch(changed.mismatch.detail, /forged/);
   });
 
+  it('finds a transaction through the index, or in a given block, duplicates included', () => {
+    const store = openStore(freshPath());
+    const first = commit(store, [{ writes: [{ key: 'a', value: '1' }] }, { writes: [], nonce: 'same' }]);
+    const later = commit(store, [
+      { writes: [{ key: 'b', value: '1' }], validation: 'MVCC_READ_CONFLICT' },
+      { writes: [], nonce: 'same', validation: 'DUPLICATE_TXID' },
+    ]);
+    const same = first.transactions[1]!.proposal.txId;
+    const conflicted = later.transactions[0]!.proposal.txId;
+
+    const found = store.findTransaction(same);
+    assert.deepEqual(found && { ...found, envelope: found.envelope.proposal.txId }, {
+      blockNum: 0,
+      txNum: 1,
+      validationCode: 'VALID',
+      envelope: same,
+    });
+    assert.deepEqual(found?.envelope, first.transactions[1]);
+    assert.equal(store.findTransaction(same, 0)?.validationCode, 'VALID');
+    const duplicate = store.findTransaction(same, 1);
+    assert.deepEqual([duplicate?.blockNum, duplicate?.txNum, duplicate?.validationCode], [1, 1, 'DUPLICATE_TXID']);
+    assert.deepEqual(store.findTransaction(conflicted)?.validationCode, 'MVCC_READ_CONFLICT');
+    assert.equal(store.findTransaction(conflicted, 0), undefined, 'not in an earlier block');
+    assert.equal(store.findTransaction(first.transactions[0]!.proposal.txId, 1), undefined, 'not in a later block');
+    assert.equal(store.findTransaction(conflicted, 2), undefined, 'no such block');
+    assert.equal(store.findTransaction('0'.repeat(64)), undefined);
+  });
+
+  it('refuses to answer from an index row that disagrees with its block', () => {
+    const path = freshPath();
+    const store = openStore(path);
+    const block = commit(store, [{ writes: [{ key: 'a', value: '1' }] }, { writes: [{ key: 'b', value: '1' }] }]);
+    const [tx0, tx1] = block.transactions.map((tx) => tx.proposal.txId);
+    behindItsBack(path, "UPDATE transactions SET validation_code = 'MVCC_READ_CONFLICT' WHERE tx_id = ?", tx0);
+    assert.throws(() => store.findTransaction(tx0!), throwsCode('INTERNAL'));
+    behindItsBack(path, 'UPDATE transactions SET tx_num = 0 WHERE tx_id = ?', tx1);
+    assert.throws(() => store.findTransaction(tx1!), throwsCode('INTERNAL'));
+  });
+
   it('reports keys no block wrote, and tampered history and index rows', () => {
     const path = freshPath();
     const store = openStore(path);

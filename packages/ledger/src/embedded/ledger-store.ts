@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { HistoryEntry, StateEntry, StateReader, VersionedValue } from '@medledger/chaincode';
 import { DomainError } from '@medledger/core';
 import type { ValidationCode } from '../ledger-client.js';
-import type { Block, ReadWriteSet } from './block.js';
+import type { Block, ReadWriteSet, TransactionEnvelope } from './block.js';
 import { blockBytes, blockHash } from './block.js';
 import type { StoreMismatch } from './store-compare.js';
 import { compareDerivedTables, stateDigest } from './store-compare.js';
@@ -54,6 +54,14 @@ export interface TransactionLocation {
   readonly blockNum: number;
   readonly txNum: number;
   readonly validationCode: ValidationCode;
+}
+
+/** One transaction of a stored block, with the code the block carries for it. */
+export interface StoredTransaction {
+  readonly blockNum: number;
+  readonly txNum: number;
+  readonly validationCode: ValidationCode;
+  readonly envelope: TransactionEnvelope;
 }
 
 /** Stored derived tables against a replay of every stored block into a fresh in-memory database. */
@@ -112,6 +120,13 @@ export interface LedgerStore extends StateReader {
   /** Where a transaction id first appeared (a later DUPLICATE_TXID does not replace it). */
   transaction(txId: string): TransactionLocation | undefined;
   hasTransaction(txId: string): boolean;
+  /**
+   * The transaction with this id as a stored block holds it. Without `blockNum`, where the id first appeared (found
+   * through the transaction index); with it, that block's first copy (a DUPLICATE_TXID one included), undefined when
+   * the block is not stored or does not hold the id. Reads in one SQLite read transaction, so it sees whole blocks.
+   * @throws DomainError INTERNAL when the transaction index disagrees with the block it points at (tampering).
+   */
+  findTransaction(txId: string, blockNum?: number): StoredTransaction | undefined;
   /** Drops state, history and the transaction index and replays every block. @returns blocks replayed. */
   rebuildState(): number;
   /** SHA-256 of the stored world state (key order; keys, values, versions). */
@@ -184,6 +199,12 @@ function sameWrites(a: ReadWriteSet['writes'], b: ReadWriteSet['writes']): boole
   );
 }
 
+function transactionAt(blockNum: number, block: Block, txNum: number): StoredTransaction | undefined {
+  const envelope = block.transactions[txNum];
+  const validationCode = block.validation[txNum];
+  return envelope && validationCode && { blockNum, txNum, validationCode, envelope };
+}
+
 /** Refuses what would make the stored state differ from a replay of the stored block. */
 function checkBlock(block: Block, updates: readonly StateUpdate[]): void {
   const number = block.header.number;
@@ -227,6 +248,7 @@ class SqliteLedgerStore implements LedgerStore {
   readonly #insertBlock: Database.Statement;
   readonly #transaction: Database.Statement;
   readonly #commit: Database.Transaction<(block: Block, hash: string, data: Buffer) => void>;
+  readonly #find: Database.Transaction<(txId: string, blockNum?: number) => StoredTransaction | undefined>;
 
   constructor(db: Db, path: string, missingTables: readonly string[], autoRecover: boolean) {
     this.#db = db;
@@ -242,6 +264,7 @@ class SqliteLedgerStore implements LedgerStore {
     this.#commit = db.transaction((block: Block, hash: string, data: Buffer) => {
       this.#appendBlock(block, hash, data);
     });
+    this.#find = db.transaction((txId: string, blockNum?: number) => this.#findTransaction(txId, blockNum));
     this.#recovery = this.#recover(missingTables, autoRecover);
   }
 
@@ -330,6 +353,10 @@ class SqliteLedgerStore implements LedgerStore {
     return this.transaction(txId) !== undefined;
   }
 
+  findTransaction(txId: string, blockNum?: number): StoredTransaction | undefined {
+    return this.#find.deferred(txId, blockNum);
+  }
+
   rebuildState(): number {
     const replayedBlocks = this.#rebuild();
     this.#recovery = { reason: 'rebuildState() was called', rebuilt: true, replayedBlocks, done: true };
@@ -386,6 +413,35 @@ class SqliteLedgerStore implements LedgerStore {
     }
     this.#insertBlock.run(number, hash, block.header.previousHash, data);
     this.#state.applyBlock(block);
+  }
+
+  /** Inside a read transaction: the index lookup and the block read see the same commits. */
+  #findTransaction(txId: string, blockNum?: number): StoredTransaction | undefined {
+    const first = this.transaction(txId);
+    // Every stored copy of an id is at or after its first appearance, which the index holds.
+    if (first === undefined || (blockNum !== undefined && blockNum < first.blockNum)) {
+      return undefined;
+    }
+    if (blockNum === undefined || blockNum === first.blockNum) {
+      return this.#indexedTransaction(txId, first);
+    }
+    const row = this.rawBlock(blockNum);
+    const block = row && parseBlock(row);
+    const txNum = block ? block.transactions.findIndex((tx) => tx.proposal.txId === txId) : -1;
+    return block && transactionAt(blockNum, block, txNum);
+  }
+
+  /** The transaction where the index says it is, checked against the block (the index is derived, the block is not). */
+  #indexedTransaction(txId: string, location: TransactionLocation): StoredTransaction {
+    const row = this.rawBlock(location.blockNum);
+    const found = row && transactionAt(location.blockNum, parseBlock(row), location.txNum);
+    if (found?.envelope.proposal.txId !== txId || found.validationCode !== location.validationCode) {
+      throw new DomainError(
+        'INTERNAL',
+        `the transaction index disagrees with block ${location.blockNum} about transaction ${txId}: run verify()`,
+      );
+    }
+    return found;
   }
 
   #recover(missingTables: readonly string[], autoRecover: boolean): RecoveryReport {

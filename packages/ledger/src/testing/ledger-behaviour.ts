@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isDomainError } from '@medledger/core';
-import type { ChaincodeEvent, Ledger, SigningIdentity, SubmitResult } from '../ledger-client.js';
+import type {
+  BlockTransactionSummary,
+  ChaincodeEvent,
+  Ledger,
+  SigningIdentity,
+  SubmitResult,
+} from '../ledger-client.js';
 
 /**
  * What an adapter gives the shared behaviour suite: the ledger, enrolment of users, revocation, and the attacks
@@ -70,6 +76,25 @@ export function describeLedgerBehaviour(name: string, create: () => Promise<Ledg
       await subject.close();
     });
 
+    /** The transactions committed from block `start` to the current tip that satisfy `wanted`, via block replay. */
+    async function committedSince(
+      start: number,
+      wanted: (tx: BlockTransactionSummary) => boolean,
+    ): Promise<Array<BlockTransactionSummary & { blockNumber: number }>> {
+      const tip = (await subject.ledger.height()) - 1;
+      const stream = subject.ledger.connect(clinician).blockEvents({ startBlock: start });
+      const found: Array<BlockTransactionSummary & { blockNumber: number }> = [];
+      try {
+        for await (const block of stream) {
+          for (const tx of block.transactions) if (wanted(tx)) found.push({ ...tx, blockNumber: block.blockNumber });
+          if (block.blockNumber >= tip) break;
+        }
+      } finally {
+        stream.close();
+      }
+      return found;
+    }
+
     it('commits a transaction and reads its effect back', async () => {
       const patient = await subject.enroll('HospitalAMSP', 'patient', pseudonym('behaviour-patient'));
       const client = subject.ledger.connect(patient);
@@ -104,6 +129,7 @@ export function describeLedgerBehaviour(name: string, create: () => Promise<Ledg
       await subject.ledger
         .connect(ethics)
         .submit('DecideStudy', JSON.stringify({ studyId: study.id, decision: 'approve' }));
+      const start = await subject.ledger.height();
       const spend = (query: string) =>
         research.submit(
           'SpendPrivacyBudget',
@@ -115,6 +141,55 @@ export function describeLedgerBehaviour(name: string, create: () => Promise<Ledg
       assert.equal(fulfilled.length, 1, 'exactly one of two conflicting spends commits');
       assert.equal(rejected.length, 1);
       assert.ok(isDomainError(rejected[0]?.reason) && rejected[0].reason.code === 'MVCC_READ_CONFLICT');
+
+      // The invalidated spend is committed too, with its code, and can be looked up as its block holds it.
+      const [conflicted] = await committedSince(start, (tx) => tx.validationCode === 'MVCC_READ_CONFLICT');
+      assert.ok(conflicted, 'a block holds the conflicting spend');
+      const found = await subject.ledger.committedTransaction(conflicted.txId);
+      assert.equal(found?.validationCode, 'MVCC_READ_CONFLICT');
+      assert.equal(found.fcn, 'SpendPrivacyBudget');
+      assert.equal(found.blockNumber, conflicted.blockNumber);
+      assert.equal(found.creator.certPem, researcher.certPem);
+      assert.deepEqual(await subject.ledger.committedTransaction(conflicted.txId, conflicted.blockNumber), found);
+    });
+
+    it('looks up a committed transaction as its block holds it', async () => {
+      const at = new Date(Date.now() - 60_000);
+      const client = subject.ledger.connect(clinician, { clock: () => at });
+      const args = [JSON.stringify({ patientUid: pseudonym('looked-up') })];
+      const submitted = await client.submit('RegisterPatient', ...args);
+      const found = await subject.ledger.committedTransaction(submitted.txId);
+      assert.ok(found, 'found as soon as submit resolved');
+      assert.equal(found.txId, submitted.txId);
+      assert.equal(found.blockNumber, submitted.blockNumber);
+      assert.equal(found.validationCode, 'VALID');
+      assert.equal(found.fcn, 'RegisterPatient');
+      assert.deepEqual(found.args, args);
+      assert.deepEqual(found.creator, { mspId: clinician.mspId, certPem: clinician.certPem });
+      assert.equal(found.timestamp, at.toISOString());
+      assert.equal(found.result, submitted.result);
+      assert.ok(found.channelId.length > 0 && found.chaincodeName.length > 0);
+      assert.deepEqual(await subject.ledger.committedTransaction(submitted.txId, submitted.blockNumber), found);
+    });
+
+    it('finds nothing for an unknown id, a wrong block, or an id that cannot be one', async () => {
+      const { txId, blockNumber } = await subject.ledger
+        .connect(clinician)
+        .submit('RegisterPatient', JSON.stringify({ patientUid: pseudonym('not-there') }));
+      const height = await subject.ledger.height();
+      const { ledger } = subject;
+      assert.equal(await ledger.committedTransaction(sha256('never submitted')), undefined);
+      assert.equal(await ledger.committedTransaction(txId, blockNumber - 1), undefined, 'an earlier block');
+      assert.equal(await ledger.committedTransaction(txId, 0), undefined, 'the genesis block');
+      assert.equal(await ledger.committedTransaction(txId, height), undefined, 'past the tip');
+      assert.equal(await ledger.committedTransaction(txId, Number.MAX_SAFE_INTEGER), undefined);
+      assert.equal(await ledger.committedTransaction(txId, -1), undefined);
+      for (const notAnId of [txId.toUpperCase(), `${txId}0`, txId.slice(1), '', 'x'.repeat(1_000_000)]) {
+        assert.equal(await ledger.committedTransaction(notAnId), undefined);
+      }
+      await expectCode(ledger.committedTransaction(42 as unknown as string), ['INVALID_ARGUMENT']);
+      await expectCode(ledger.committedTransaction(txId, 1.5), ['INVALID_ARGUMENT']);
+      await expectCode(ledger.committedTransaction(txId, Number.NaN), ['INVALID_ARGUMENT']);
     });
 
     it('rejects a transaction that does not meet the endorsement policy', async () => {

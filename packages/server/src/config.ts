@@ -61,16 +61,53 @@ function key32(env: Env, name: string, problems: string[]): Buffer | undefined {
 }
 
 function publicUrl(env: Env, port: number, problems: string[]): string {
-  const text = env.MEDLEDGER_PUBLIC_URL;
-  if (text === undefined || text === '') return `http://localhost:${port}`;
+  const value = text(env, 'MEDLEDGER_PUBLIC_URL');
+  if (value === undefined) return `http://localhost:${port}`;
   try {
-    const url = new URL(text);
+    const url = new URL(value);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
     return url.toString().replace(/\/$/, '');
   } catch {
-    problems.push(`MEDLEDGER_PUBLIC_URL must be an http(s) URL (got ${JSON.stringify(text)})`);
+    problems.push(`MEDLEDGER_PUBLIC_URL must be an http(s) URL (got ${JSON.stringify(value)})`);
     return `http://localhost:${port}`;
   }
+}
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function logLevel(env: Env, problems: string[]): ServerConfig['logLevel'] {
+  const level = text(env, 'LOG_LEVEL') ?? 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as ServerConfig['logLevel'];
+  problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return 'info';
+}
+
+function databaseUrl(env: Env, problems: string[]): string | undefined {
+  const url = text(env, 'DATABASE_URL');
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  }
+  return url;
+}
+
+function demoMode(env: Env, production: boolean, problems: string[]): boolean {
+  const demo = flag(env, 'MEDLEDGER_DEMO', !production, problems);
+  if (demo && production) {
+    problems.push('MEDLEDGER_DEMO cannot be on when NODE_ENV=production (demo accounts share a public password)');
+  }
+  return demo && !production;
+}
+
+function storageKey(env: Env, production: boolean, problems: string[]): Buffer | undefined {
+  const before = problems.length;
+  const key = key32(env, 'MEDLEDGER_STORAGE_KEY', problems);
+  if (production && key === undefined && problems.length === before) {
+    problems.push('MEDLEDGER_STORAGE_KEY is required when NODE_ENV=production (keep it outside the data directory)');
+  }
+  return key;
 }
 
 /**
@@ -82,40 +119,24 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 8080, 0, 65535, problems);
-  const demo = flag(env, 'MEDLEDGER_DEMO', !production, problems);
-  if (demo && production) {
-    problems.push('MEDLEDGER_DEMO cannot be on when NODE_ENV=production (demo accounts share a public password)');
-  }
-  const logLevel = env.LOG_LEVEL ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const vaultKek = env.MEDLEDGER_VAULT_KEK;
-  if (vaultKek !== undefined && vaultKek !== '') key32(env, 'MEDLEDGER_VAULT_KEK', problems);
-  const databaseUrl = env.DATABASE_URL;
-  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
-  }
-  const storageKey = key32(env, 'MEDLEDGER_STORAGE_KEY', problems);
-  if (production && storageKey === undefined && !problems.some((p) => p.startsWith('MEDLEDGER_STORAGE_KEY'))) {
-    problems.push('MEDLEDGER_STORAGE_KEY is required when NODE_ENV=production (keep it outside the data directory)');
-  }
+  const vaultKek = text(env, 'MEDLEDGER_VAULT_KEK');
+  if (vaultKek !== undefined) key32(env, 'MEDLEDGER_VAULT_KEK', problems);
+  const url = databaseUrl(env, problems);
+  const key = storageKey(env, production, problems);
   const config: ServerConfig = {
-    host: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
+    host: text(env, 'HOST') ?? '127.0.0.1',
     port,
-    dataDir: resolve(
-      env.MEDLEDGER_DATA_DIR === undefined || env.MEDLEDGER_DATA_DIR === '' ? 'data' : env.MEDLEDGER_DATA_DIR,
-    ),
+    dataDir: resolve(text(env, 'MEDLEDGER_DATA_DIR') ?? 'data'),
     production,
-    demo: demo && !production,
-    ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
-    ...(vaultKek === undefined || vaultKek === '' ? {} : { vaultKek }),
-    ...(storageKey === undefined ? {} : { storageKey }),
+    demo: demoMode(env, production, problems),
+    ...(url === undefined ? {} : { databaseUrl: url }),
+    ...(vaultKek === undefined ? {} : { vaultKek }),
+    ...(key === undefined ? {} : { storageKey: key }),
     publicUrl: publicUrl(env, port, problems),
     tokenTtlSeconds: integer(env, 'MEDLEDGER_TOKEN_TTL', 900, 60, 86_400, problems),
     tokenRateLimitPerMinute: integer(env, 'MEDLEDGER_TOKEN_RATE_LIMIT', 30, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'MEDLEDGER_BODY_LIMIT', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024, problems),
-    logLevel: logLevel as ServerConfig['logLevel'],
+    logLevel: logLevel(env, problems),
   };
   if (problems.length > 0) {
     throw new DomainError('INVALID_ARGUMENT', `invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -27,7 +27,12 @@ export const DEMO_STAFF: readonly DemoPerson[] = [
   { username: 'dr.grey', displayName: 'Dr. Meredith Grey', mspId: 'HospitalAMSP', role: 'clinician' },
   { username: 'dr.house', displayName: 'Dr. Gregory House', mspId: 'HospitalBMSP', role: 'clinician' },
   { username: 'po.hospa', displayName: 'Pat Okafor (privacy officer)', mspId: 'HospitalAMSP', role: 'privacy-officer' },
-  { username: 'po.hospb', displayName: 'Quinn Reyes (privacy officer)', mspId: 'HospitalBMSP', role: 'privacy-officer' },
+  {
+    username: 'po.hospb',
+    displayName: 'Quinn Reyes (privacy officer)',
+    mspId: 'HospitalBMSP',
+    role: 'privacy-officer',
+  },
   { username: 'claims.ivy', displayName: 'Ivy Claims', mspId: 'InsurerMSP', role: 'insurer' },
   { username: 'ph.olive', displayName: 'Olive Public-Health', mspId: 'HealthAuthorityMSP', role: 'public-health' },
   { username: 'res.rosa', displayName: 'Rosa Researcher', mspId: 'ResearchMSP', role: 'researcher' },
@@ -85,7 +90,7 @@ export async function provisionDemo(medledger: Medledger): Promise<boolean> {
   }
   for (const demo of DEMO_PATIENTS) {
     const registrar = callerFor(medledger, demo.registrar);
-    const { entry } = await medledger.patients.create(registrar, structuredClone(demo.resource) as never);
+    const { entry } = await medledger.patients.create(registrar, structuredClone(demo.resource));
     await medledger.records.write(registrar, [
       {
         resource: {

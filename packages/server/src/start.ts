@@ -25,7 +25,7 @@ export async function startServer(config: ServerConfig): Promise<{ app: FastifyI
   const app = await createApp(medledger, { logger });
   await app.listen({ host: config.host, port: config.port });
   let stopping: Promise<void> | undefined;
-  const stop = () =>
+  const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await app.close();
       await medledger.close();
@@ -43,15 +43,19 @@ async function main(): Promise<void> {
   }
   try {
     const { stop } = await startServer(config);
-    const shutdown = (signal: string) => {
+    const shutdown = (signal: string): void => {
       process.stderr.write(`medledger: ${signal}, stopping\n`);
       stop().then(
         () => process.exit(0),
         () => process.exit(1),
       );
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => {
+      shutdown('SIGINT');
+    });
+    process.once('SIGTERM', () => {
+      shutdown('SIGTERM');
+    });
   } catch (error) {
     process.stderr.write(`medledger: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

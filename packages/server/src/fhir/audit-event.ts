@@ -39,7 +39,7 @@ const SHAPES: Readonly<Record<AuditKind, EventShape>> = {
   'public-health-use': { type: { system: AE, code: 'rest' }, subtype: { system: ISO, code: 'disclose' }, action: 'E' },
 };
 
-function purposeConcept(purpose: string | undefined) {
+function purposeConcept(purpose: string | undefined): Array<{ coding: Array<{ system: string; code: string }> }> {
   return purpose === undefined ? [] : [{ coding: [{ system: SYSTEMS.actReason, code: purpose }] }];
 }
 

@@ -47,13 +47,10 @@ function resolveReferences(value: unknown, map: ReadonlyMap<string, string>): un
 }
 
 function response(status: string, resource?: Json): Json {
-  const location =
-    resource === undefined
-      ? {}
-      : {
-          location: `${String(resource.resourceType)}/${String(resource.id)}/_history/${String((resource.meta as Json | undefined)?.versionId ?? '1')}`,
-        };
-  return { response: { status, ...location }, ...(resource === undefined ? {} : { resource }) };
+  if (resource === undefined) return { response: { status } };
+  const versionId = (resource.meta as { versionId?: string } | undefined)?.versionId ?? '1';
+  const location = `${String(resource.resourceType)}/${String(resource.id)}/_history/${versionId}`;
+  return { response: { status, location }, resource };
 }
 
 /**

@@ -83,14 +83,9 @@ function patientOf(name: string, value: string): string {
   return id;
 }
 
-/**
- * Parses a search's query parameters. Unknown parameters are an error (strict handling): silently ignoring a
- * misspelt filter would return more than the caller asked for.
- */
-export function parseSearch(
-  resourceType: string,
-  query: Readonly<Record<string, string | string[] | undefined>>,
-): SearchRequest {
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+function checkParameters(resourceType: string, query: Query): void {
   const known = resourceType === 'Patient' ? PATIENT_RESOURCE_PARAMS : RECORD_PARAMS;
   for (const name of Object.keys(query)) {
     if (!known.has(name)) {
@@ -103,16 +98,36 @@ export function parseSearch(
   if (format !== undefined && !['json', 'application/json', 'application/fhir+json'].includes(format)) {
     throw bad('_format must be json or application/fhir+json');
   }
+}
+
+function patientParameter(query: Query): { patientId?: string } {
   const patientParams = [...PATIENT_PARAMS].filter((name) => query[name] !== undefined);
   if (patientParams.length > 1) throw bad('give the patient once (patient, subject or beneficiary)');
   const patientParam = patientParams[0];
   const patientValue = patientParam === undefined ? undefined : single(query[patientParam], patientParam);
-  const ids = all(query._id).flatMap((v) => v.split(','));
+  return patientValue === undefined || patientParam === undefined
+    ? {}
+    : { patientId: patientOf(patientParam, patientValue) };
+}
+
+function patientFilters(query: Query): SearchRequest['patientFilters'] {
   const name = single(query.name, 'name') ?? single(query.family, 'family') ?? single(query.given, 'given');
   return {
-    ...(patientValue === undefined || patientParam === undefined
-      ? {}
-      : { patientId: patientOf(patientParam, patientValue) }),
+    ...(name === undefined ? {} : { name: name.toLowerCase() }),
+    ...(query.birthdate === undefined ? {} : { birthdate: all(query.birthdate).map((v) => parseDate(v, 'birthdate')) }),
+    ...(query.identifier === undefined ? {} : { identifier: all(query.identifier).map(parseToken) }),
+  };
+}
+
+/**
+ * Parses a search's query parameters. Unknown parameters are an error (strict handling): silently ignoring a
+ * misspelt filter would return more than the caller asked for.
+ */
+export function parseSearch(resourceType: string, query: Query): SearchRequest {
+  checkParameters(resourceType, query);
+  const ids = all(query._id).flatMap((v) => v.split(','));
+  return {
+    ...patientParameter(query),
     ...(query._id === undefined ? {} : { ids }),
     codes: all(query.code).map((v) => v.split(',').map(parseToken)),
     categories: all(query.category).map((v) => v.split(',').map(parseToken)),
@@ -120,13 +135,7 @@ export function parseSearch(
     lastUpdated: all(query._lastUpdated).map((v) => parseDate(v, '_lastUpdated')),
     count: integerParam(single(query._count, '_count'), '_count', DEFAULT_COUNT, MAX_COUNT),
     offset: integerParam(single(query._offset, '_offset'), '_offset', 0, 1_000_000),
-    patientFilters: {
-      ...(name === undefined ? {} : { name: name.toLowerCase() }),
-      ...(query.birthdate === undefined
-        ? {}
-        : { birthdate: all(query.birthdate).map((v) => parseDate(v, 'birthdate')) }),
-      ...(query.identifier === undefined ? {} : { identifier: all(query.identifier).map(parseToken) }),
-    },
+    patientFilters: patientFilters(query),
   };
 }
 
@@ -168,7 +177,7 @@ function codings(value: unknown): Array<{ system?: unknown; code?: unknown }> {
 function tokenMatches(
   filters: readonly TokenFilter[],
   candidates: ReadonlyArray<{ system?: unknown; code?: unknown }>,
-) {
+): boolean {
   return filters.some((f) =>
     candidates.some((c) => c.code === f.code && (f.system === undefined || c.system === f.system)),
   );
@@ -231,7 +240,7 @@ export function searchBundle(
   search: Pick<SearchRequest, 'count' | 'offset'>,
 ): Record<string, unknown> {
   const page = matches.slice(search.offset, search.offset + search.count);
-  const link = (offset: number) => {
+  const link = (offset: number): string => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
       if (key === '_offset' || value === undefined) continue;

@@ -26,6 +26,27 @@ function depthOf(value: unknown, depth = 0): number {
   return max;
 }
 
+function validationError(type: string, error: unknown): DomainError {
+  if (!(error instanceof OperationOutcomeError)) {
+    return new DomainError(
+      'INVALID_ARGUMENT',
+      `invalid ${type}: ${error instanceof Error ? error.message : 'invalid'}`,
+    );
+  }
+  const issues = error.outcome.issue;
+  const first = issues[0];
+  const where = first?.expression?.[0] ?? type;
+  const text = first?.details?.text ?? first?.diagnostics ?? 'invalid resource';
+  return new DomainError('INVALID_ARGUMENT', `invalid ${type}: ${text} at ${where}`, { details: { issues } });
+}
+
+function resourceTypeOf(resource: unknown): unknown {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    throw new DomainError('INVALID_ARGUMENT', 'the body must be a FHIR resource (a JSON object)');
+  }
+  return (resource as { resourceType?: unknown }).resourceType;
+}
+
 /**
  * Validates a resource against the R4 StructureDefinitions (types, cardinalities, required elements, unknown
  * elements, primitive formats) with Medplum's validator.
@@ -33,32 +54,14 @@ function depthOf(value: unknown, depth = 0): number {
  */
 export function validateFhirResource(resource: unknown): FhirResource {
   loadFhirDefinitions();
-  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-    throw new DomainError('INVALID_ARGUMENT', 'the body must be a FHIR resource (a JSON object)');
-  }
-  const type = (resource as { resourceType?: unknown }).resourceType;
+  const type = resourceTypeOf(resource);
   if (typeof type !== 'string') throw new DomainError('INVALID_ARGUMENT', 'resourceType is missing');
   if (depthOf(resource) > MAX_DEPTH)
     throw new DomainError('INVALID_ARGUMENT', `the resource nests deeper than ${MAX_DEPTH} levels`);
   try {
     validateResource(resource as Resource);
   } catch (error) {
-    if (error instanceof OperationOutcomeError) {
-      const issues = error.outcome.issue ?? [];
-      const first = issues[0];
-      const where = first?.expression?.[0] ?? type;
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `invalid ${type}: ${first?.details?.text ?? 'invalid resource'} at ${where}`,
-        {
-          details: { issues },
-        },
-      );
-    }
-    throw new DomainError(
-      'INVALID_ARGUMENT',
-      `invalid ${type}: ${error instanceof Error ? error.message : 'invalid resource'}`,
-    );
+    throw validationError(type, error);
   }
   return resource as FhirResource;
 }

@@ -14,6 +14,10 @@ function body(request: FastifyRequest): Body {
   return value as Body;
 }
 
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 function patientId(value: unknown): string {
   return typeof value === 'string' ? value.replace(/^Patient\//, '') : '';
 }
@@ -29,8 +33,10 @@ export function registerApiRoutes(
   medledger: Medledger,
   withCaller: (request: FastifyRequest) => Promise<Caller>,
 ): void {
-  const tags = (tag: string, summary: string) => ({ schema: { tags: [tag], summary } });
-  const id = (request: FastifyRequest) => (request.params as Record<string, string>).id ?? '';
+  const tags = (tag: string, summary: string): { schema: { tags: string[]; summary: string } } => ({
+    schema: { tags: [tag], summary },
+  });
+  const id = (request: FastifyRequest): string => (request.params as Record<string, string>).id ?? '';
 
   app.get('/api/whoami', tags('account', 'The signed-in account'), async (request) => {
     const { account, purpose } = await withCaller(request);
@@ -107,11 +113,11 @@ export function registerApiRoutes(
       const patient = role === 'patient' ? medledger.patients.entry(patientId(input.patient)) : undefined;
       if (role === 'patient' && patient === undefined) throw new DomainError('NOT_FOUND', 'patient is not known');
       const account = await medledger.accounts.create({
-        username: String(input.username ?? ''),
-        displayName: String(input.displayName ?? input.username ?? ''),
+        username: text(input.username),
+        displayName: text(input.displayName ?? input.username),
         mspId: caller.account.mspId,
         role,
-        ...(input.kind === 'system' ? {} : { password: String(input.password ?? '') }),
+        ...(input.kind === 'system' ? {} : { password: text(input.password) }),
         ...(patient === undefined ? {} : { patient }),
       });
       const { passwordHash: _hash, ...shown } = account;

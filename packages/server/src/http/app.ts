@@ -5,7 +5,6 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { DomainError, PATTERNS } from '@medledger/core';
-import { grantScopes } from '../auth/scopes.js';
 import { processBatch, processTransaction } from '../fhir/bundle.js';
 import type { Medledger } from '../medledger.js';
 import { newRequestId } from '../services/caller.js';
@@ -15,6 +14,7 @@ import { capabilityStatement } from './capability.js';
 import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerTokenRoute } from './token-route.js';
 
 const FHIR_JSON = 'application/fhir+json';
 type Json = Record<string, unknown>;
@@ -94,81 +94,26 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
     }),
   );
 
-  app.get('/.well-known/smart-configuration', { schema: { tags: ['auth'] } }, async () => ({
-    issuer: medledger.config.publicUrl,
-    jwks_uri: `${medledger.config.publicUrl}/.well-known/jwks.json`,
-    token_endpoint: `${medledger.config.publicUrl}/auth/token`,
-    grant_types_supported: ['password', 'client_credentials'],
-    token_endpoint_auth_methods_supported: ['private_key_jwt'],
-    token_endpoint_auth_signing_alg_values_supported: ['ES256'],
-    scopes_supported: ['openid', 'fhirUser', 'patient/*.rs', 'user/*.cruds', 'system/*.rs'],
-    capabilities: ['client-confidential-asymmetric', 'permission-v2'],
-  }));
-  app.get('/.well-known/jwks.json', { schema: { tags: ['auth'] } }, async () => medledger.tokens.jwks());
-
-  app.post(
-    '/auth/token',
-    {
-      config: { rateLimit: { max: medledger.config.tokenRateLimitPerMinute, timeWindow: 60_000 } },
-      schema: { tags: ['auth'], summary: 'OAuth2 token endpoint (password, client_credentials + private_key_jwt)' },
-    },
-    async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
-      const grant = text('grant_type');
-      const oauthError = (status: number, error: string, description: string) =>
-        reply.code(status).send({ error, error_description: description });
-      let account;
-      try {
-        if (grant === 'password') {
-          const username = text('username');
-          const password = text('password');
-          if (username === undefined || password === undefined)
-            return oauthError(400, 'invalid_request', 'username and password are required');
-          account = await medledger.accounts.authenticate(username, password);
-        } else if (grant === 'client_credentials') {
-          if (
-            text('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
-            text('client_assertion') === undefined
-          ) {
-            return oauthError(400, 'invalid_request', 'client_credentials needs a private_key_jwt client_assertion');
-          }
-          account = await medledger.accounts.authenticateClient(
-            text('client_assertion') as string,
-            `${medledger.config.publicUrl}/auth/token`,
-          );
-        } else {
-          return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or client_credentials');
-        }
-      } catch (error) {
-        if (error instanceof DomainError && error.code === 'UNAUTHENTICATED') {
-          return oauthError(
-            grant === 'password' ? 400 : 401,
-            grant === 'password' ? 'invalid_grant' : 'invalid_client',
-            error.message,
-          );
-        }
-        throw error;
-      }
-      let scope: string;
-      try {
-        scope = grantScopes(account.role, text('scope'), account.kind === 'system');
-      } catch (error) {
-        return oauthError(400, 'invalid_scope', (error as Error).message);
-      }
-      const { token, expiresIn } = await medledger.tokens.issue(account, scope);
-      return reply.header('pragma', 'no-cache').send({
-        access_token: token,
-        token_type: 'Bearer',
-        expires_in: expiresIn,
-        scope,
-        ...(account.patientId === undefined ? {} : { patient: account.patientId }),
-      });
-    },
+  app.get('/.well-known/smart-configuration', { schema: { tags: ['auth'] } }, (_request, reply) =>
+    reply.send({
+      issuer: medledger.config.publicUrl,
+      jwks_uri: `${medledger.config.publicUrl}/.well-known/jwks.json`,
+      token_endpoint: `${medledger.config.publicUrl}/auth/token`,
+      grant_types_supported: ['password', 'client_credentials'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256'],
+      scopes_supported: ['openid', 'fhirUser', 'patient/*.rs', 'user/*.cruds', 'system/*.rs'],
+      capabilities: ['client-confidential-asymmetric', 'permission-v2'],
+    }),
+  );
+  app.get('/.well-known/jwks.json', { schema: { tags: ['auth'] } }, (_request, reply) =>
+    reply.send(medledger.tokens.jwks()),
   );
 
-  const withCaller = async (request: FastifyRequest): Promise<Caller> => authenticate(medledger, request);
-  const params = (request: FastifyRequest) => request.params as Record<string, string>;
+  registerTokenRoute(app, medledger);
+
+  const withCaller = async (request: FastifyRequest): Promise<Caller> => await authenticate(medledger, request);
+  const params = (request: FastifyRequest): Record<string, string> => request.params as Record<string, string>;
   const fhirTags = { tags: ['fhir'] };
 
   app.get('/fhir/metadata', { schema: fhirTags }, async (_request, reply) =>
@@ -220,7 +165,12 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
     );
   });
 
-  const batchEntry = async (caller: Caller, method: string, url: string, resource: Json | undefined) => {
+  const batchEntry = async (
+    caller: Caller,
+    method: string,
+    url: string,
+    resource: Json | undefined,
+  ): Promise<{ status: number; body: Json }> => {
     const [path = '', queryText = ''] = url.replace(/^\/?(fhir\/)?/, '').split('?');
     const [type = '', id] = path.split('/');
     const query = Object.fromEntries(new URLSearchParams(queryText));

@@ -7,7 +7,7 @@ export function capabilityStatement(
   baseUrl: string,
   software: { name: string; version: string },
 ): Record<string, unknown> {
-  const searchParams = (names: readonly string[]) =>
+  const searchParams = (names: readonly string[]): Array<{ name: string; type: string }> =>
     names.map((name) => ({
       name,
       type:
@@ -19,7 +19,7 @@ export function capabilityStatement(
               ? 'reference'
               : 'token',
     }));
-  const interactions = (codes: readonly string[]) => codes.map((code) => ({ code }));
+  const interactions = (codes: readonly string[]): Array<{ code: string }> => codes.map((code) => ({ code }));
   const resources = [
     ...Object.keys(RECORD_TYPES).map((type) => ({
       type,

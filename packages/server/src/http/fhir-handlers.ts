@@ -2,7 +2,7 @@ import { DomainError, toFhirConsent } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import { organizations, practitioner, practitionerRole } from '../fhir/directory.js';
 import { toFhirAuditEvent } from '../fhir/audit-event.js';
-import { isRecordType } from '../fhir/resource-facts.js';
+import { clinicalDateOf, isRecordType } from '../fhir/resource-facts.js';
 import { matchesPatient, matchesSearch, parseSearch, searchBundle } from '../fhir/search.js';
 import { validateFhirResource } from '../fhir/validation.js';
 import type { Medledger } from '../medledger.js';
@@ -137,7 +137,10 @@ export class FhirHandlers {
     requireScope(caller, type, 'u');
     const resource = requireBodyType(body, type);
     if (resource.id !== undefined && resource.id !== id) {
-      throw new DomainError('INVALID_ARGUMENT', `the body's id (${String(resource.id)}) must match the URL's (${id})`);
+      throw new DomainError(
+        'INVALID_ARGUMENT',
+        `the body's id (${JSON.stringify(resource.id)}) must match the URL's (${id})`,
+      );
     }
     if (type === 'Consent') return this.medledger.consents.update(caller, id, validateFhirResource(resource));
     if (type === 'Patient') return this.medledger.patients.update(caller, id, validateFhirResource(resource));
@@ -201,19 +204,12 @@ export class FhirHandlers {
 
 function stripId(resource: FhirResource): FhirResource {
   const { id: _id, ...rest } = resource;
-  return rest as FhirResource;
+  return rest;
 }
 
 function dateKey(resource: Json): string {
-  const meta = resource.meta as Json | undefined;
-  return String(
-    resource.effectiveDateTime ??
-      resource.onsetDateTime ??
-      resource.recordedDate ??
-      resource.date ??
-      meta?.lastUpdated ??
-      '',
-  );
+  const meta = resource.meta as { lastUpdated?: string } | undefined;
+  return clinicalDateOf(resource as FhirResource) ?? meta?.lastUpdated ?? '';
 }
 
 function byDateDescending(a: Json, b: Json): number {

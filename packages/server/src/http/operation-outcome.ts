@@ -1,4 +1,5 @@
-import { DomainError, ERROR_PRESENTATION, isDomainError } from '@medledger/core';
+import type { DomainError } from '@medledger/core';
+import { ERROR_PRESENTATION, isDomainError } from '@medledger/core';
 
 export interface OutcomeResponse {
   readonly status: number;
@@ -44,36 +45,34 @@ const FASTIFY_ERRORS: Readonly<Record<string, { status: number; code: string; te
  * theirs, JSON syntax errors as 400; anything else is a 500 whose body says nothing about the internals.
  */
 export function outcomeFor(error: unknown): OutcomeResponse {
-  if (isDomainError(error)) {
-    const presentation = ERROR_PRESENTATION[error.code];
-    const issues = Array.isArray(error.details?.issues) ? (error.details.issues as unknown[]).slice(0, 20) : [];
-    const headers: Record<string, string> = {};
-    if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="medledger"';
-    if (error.code === 'LEDGER_UNAVAILABLE') headers['retry-after'] = '5';
-    const message =
-      presentation.httpStatus >= 500 && error.code === 'INTERNAL' ? internalMessage(error) : error.message;
-    return {
-      status: presentation.httpStatus,
-      body: operationOutcome('error', presentation.fhirIssueCode, message, issues),
-      headers,
-    };
-  }
-  const fastify = error as FastifyLikeError;
-  const known = fastify.code === undefined ? undefined : FASTIFY_ERRORS[fastify.code];
+  return isDomainError(error) ? domainOutcome(error) : requestOutcome(error as FastifyLikeError);
+}
+
+function domainOutcome(error: DomainError): OutcomeResponse {
+  const presentation = ERROR_PRESENTATION[error.code];
+  const issues = Array.isArray(error.details?.issues) ? (error.details.issues as unknown[]).slice(0, 20) : [];
+  const headers: Record<string, string> = {};
+  if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="medledger"';
+  if (error.code === 'LEDGER_UNAVAILABLE') headers['retry-after'] = '5';
+  const message = error.code === 'INTERNAL' ? internalMessage(error) : error.message;
+  return {
+    status: presentation.httpStatus,
+    body: operationOutcome('error', presentation.fhirIssueCode, message, issues),
+    headers,
+  };
+}
+
+function requestOutcome(error: FastifyLikeError): OutcomeResponse {
+  const known = error.code === undefined ? undefined : FASTIFY_ERRORS[error.code];
+  const message = error.message ?? 'bad request';
   if (known !== undefined) {
-    return {
-      status: known.status,
-      body: operationOutcome('error', known.code, known.text ?? fastify.message ?? 'bad request'),
-    };
+    return { status: known.status, body: operationOutcome('error', known.code, known.text ?? message) };
   }
-  if (error instanceof SyntaxError || (fastify.statusCode === 400 && typeof fastify.message === 'string')) {
-    return {
-      status: 400,
-      body: operationOutcome('error', 'structure', `the body is not valid JSON: ${fastify.message ?? ''}`.trim()),
-    };
+  if (error instanceof SyntaxError) {
+    return { status: 400, body: operationOutcome('error', 'structure', `the body is not valid JSON: ${message}`) };
   }
-  if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    return { status: fastify.statusCode, body: operationOutcome('error', 'invalid', fastify.message ?? 'bad request') };
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, body: operationOutcome('error', 'invalid', message) };
   }
   return { status: 500, body: operationOutcome('error', 'exception', 'internal server error') };
 }

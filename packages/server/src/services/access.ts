@@ -59,7 +59,12 @@ export class AccessService {
     return this.gateway.evaluate<AccessRequestRecord[]>(caller.account.username, 'ListAccessRequests');
   }
 
-  async respond(caller: Caller, requestId: string, decision: 'approve' | 'deny', body: Record<string, unknown>) {
+  async respond(
+    caller: Caller,
+    requestId: string,
+    decision: 'approve' | 'deny',
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const input = {
       requestId,
       decision,

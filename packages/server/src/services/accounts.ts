@@ -21,6 +21,25 @@ export interface NewAccount {
   readonly demo?: boolean;
 }
 
+function checkNewAccount(input: NewAccount): void {
+  const problem = [
+    !USERNAME.test(input.username) && 'username must be 1–64 of a-z 0-9 . _ @ - and start with a letter or digit',
+    !(ORGANIZATIONS as readonly string[]).includes(input.mspId) &&
+      `organisation must be one of ${ORGANIZATIONS.join(', ')}`,
+    !(ROLES as readonly string[]).includes(input.role) && `role must be one of ${ROLES.join(', ')}`,
+    input.password !== undefined &&
+      input.password.length < MIN_PASSWORD &&
+      input.demo !== true &&
+      `password must have at least ${MIN_PASSWORD} characters`,
+    (input.role === 'patient') !== (input.patient !== undefined) &&
+      'a patient account needs a registered patient, and only a patient account',
+    input.patient !== undefined &&
+      input.patient.homeOrg !== input.mspId &&
+      "a patient's account belongs to their home organisation",
+  ].find((text): text is string => typeof text === 'string');
+  if (problem !== undefined) throw new DomainError('INVALID_ARGUMENT', problem);
+}
+
 /** Accounts and their enrolled identities: create (register + enroll at the org's CA), authenticate, revoke. */
 export class AccountService {
   constructor(
@@ -31,30 +50,7 @@ export class AccountService {
   ) {}
 
   async create(input: NewAccount): Promise<Account> {
-    if (!USERNAME.test(input.username)) {
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        'username must be 1–64 of a-z 0-9 . _ @ - and start with a letter or digit',
-      );
-    }
-    if (!(ORGANIZATIONS as readonly string[]).includes(input.mspId)) {
-      throw new DomainError('INVALID_ARGUMENT', `organisation must be one of ${ORGANIZATIONS.join(', ')}`);
-    }
-    if (!(ROLES as readonly string[]).includes(input.role)) {
-      throw new DomainError('INVALID_ARGUMENT', `role must be one of ${ROLES.join(', ')}`);
-    }
-    if (input.password !== undefined && input.password.length < MIN_PASSWORD && input.demo !== true) {
-      throw new DomainError('INVALID_ARGUMENT', `password must have at least ${MIN_PASSWORD} characters`);
-    }
-    if ((input.role === 'patient') !== (input.patient !== undefined)) {
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        'a patient account needs a registered patient, and only a patient account',
-      );
-    }
-    if (input.patient !== undefined && input.patient.homeOrg !== input.mspId) {
-      throw new DomainError('INVALID_ARGUMENT', "a patient's account belongs to their home organisation");
-    }
+    checkNewAccount(input);
     if (this.store.account(input.username) !== undefined) {
       throw new DomainError('ALREADY_EXISTS', `account ${input.username} already exists`);
     }
@@ -118,26 +114,27 @@ export class AccountService {
     }
     const account = clientId === undefined ? undefined : this.store.account(clientId);
     if (account === undefined || account.status !== 'active' || account.kind !== 'system') return refuse();
+    await this.checkAssertion(assertion, account, tokenEndpoint).catch(refuse);
+    return account;
+  }
+
+  /** @throws when the assertion is not a fresh, unused ES256 JWT by the account's enrolled key for this endpoint */
+  private async checkAssertion(assertion: string, account: Account, tokenEndpoint: string): Promise<void> {
     const identity = await this.network.identity(account.username);
     const now = this.clock();
-    try {
-      const { payload } = await jwtVerify(assertion, createPublicKey(identity.certPem), {
-        algorithms: ['ES256'],
-        issuer: account.username,
-        subject: account.username,
-        audience: tokenEndpoint,
-        currentDate: now,
-        maxTokenAge: '5m',
-        requiredClaims: ['exp', 'jti', 'iat'],
-      });
-      const exp = (payload.exp ?? 0) * 1000;
-      if (exp - now.getTime() > 5 * 60 * 1000 || typeof payload.jti !== 'string' || payload.jti.length > 256) refuse();
-      if (!this.store.useAssertion(`${account.username}:${String(payload.jti)}`, exp, now.getTime())) refuse();
-    } catch (error) {
-      if (error instanceof DomainError) throw error;
-      refuse();
-    }
-    return account;
+    const { payload } = await jwtVerify(assertion, createPublicKey(identity.certPem), {
+      algorithms: ['ES256'],
+      issuer: account.username,
+      subject: account.username,
+      audience: tokenEndpoint,
+      currentDate: now,
+      maxTokenAge: '5m',
+      requiredClaims: ['exp', 'jti', 'iat'],
+    });
+    const exp = (payload.exp ?? 0) * 1000;
+    const jti = payload.jti ?? '';
+    if (exp - now.getTime() > 5 * 60 * 1000 || jti.length > 256) throw new Error('assertion lives too long');
+    if (!this.store.useAssertion(`${account.username}:${jti}`, exp, now.getTime())) throw new Error('replayed');
   }
 
   /** Revokes the account's certificate at its CA (the ledger refuses it from then on) and disables the login. */

@@ -2,6 +2,7 @@ import { DomainError } from '@medledger/core';
 import type { RecordMetadata } from '@medledger/core';
 import type { FhirResource, PutRecordResult } from '@medledger/vault';
 import { recordFacts } from '../fhir/resource-facts.js';
+import type { RecordFactsInput } from '../fhir/resource-facts.js';
 import type { EmbeddedNetwork } from '../network/embedded-network.js';
 import type { IndexedRecord, ServerStore } from '../store/server-store.js';
 import type { AccessGate } from './authorization.js';
@@ -23,6 +24,15 @@ export interface StoredRecord {
   readonly recordId: string;
   readonly version: number;
   readonly resource: FhirResource;
+}
+
+interface PreparedWrite {
+  readonly recordId: string;
+  readonly fhirId: string;
+  readonly version: number;
+  readonly resource: FhirResource;
+  readonly facts: RecordFactsInput;
+  readonly replaces: IndexedRecord | undefined;
 }
 
 /** Largest number of records one ledger transaction registers (RegisterRecords' limit). */
@@ -122,7 +132,7 @@ export class RecordService {
     return prepared.map((p) => ({ fhirId: p.fhirId, recordId: p.recordId, version: p.version, resource: p.resource }));
   }
 
-  private prepare(write: RecordWrite, now: string) {
+  private prepare(write: RecordWrite, now: string): PreparedWrite {
     const recordId = write.recordId ?? newId('r');
     const fhirId = write.replaces?.fhirId ?? recordId;
     const version = write.replaces === undefined ? 1 : write.replaces.version + 1;
@@ -139,7 +149,11 @@ export class RecordService {
     return { recordId, fhirId, version, resource, facts: recordFacts(resource), replaces: write.replaces };
   }
 
-  private async undo(batchId: string, prepared: ReadonlyArray<{ recordId: string; version: number }>, mspId: string) {
+  private async undo(
+    batchId: string,
+    prepared: ReadonlyArray<{ recordId: string; version: number }>,
+    mspId: string,
+  ): Promise<void> {
     const vault = this.network.vault(mspId);
     for (const p of prepared) {
       try {
@@ -253,7 +267,12 @@ export class RecordService {
    * Erases a record (principle 5): the contract is asked first whether the caller may erase it (a simulation), the
    * intent is journaled, the data keys and ciphertexts are destroyed, then the erasure receipt is committed.
    */
-  async erase(caller: Caller, resourceType: string, fhirId: string, patientRequest?: string) {
+  async erase(
+    caller: Caller,
+    resourceType: string,
+    fhirId: string,
+    patientRequest?: string,
+  ): Promise<Record<string, string>> {
     const record = this.current(resourceType, fhirId);
     if (record === undefined) throw notFound(resourceType, fhirId);
     const input = {

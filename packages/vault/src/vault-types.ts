@@ -114,6 +114,8 @@ export interface VaultOptions {
   readonly dataDir?: string;
   /** PostgreSQL connection string (e.g. `DATABASE_URL`); when set, records are stored there instead of SQLite. */
   readonly databaseUrl?: string;
+  /** PostgreSQL schema for this vault's tables (created if missing), so several vaults can share one database. */
+  readonly databaseSchema?: string;
   /** KEK directory (0700, key files 0600), created with a first KEK on first start. */
   readonly keyDir?: string;
   /** Configured KEK(s), base64 of 32 bytes: one, or several with the current one first. Excludes `keyDir`. */

@@ -433,6 +433,7 @@ async function openStore(options: VaultOptions): Promise<VaultStore> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     return PostgresVaultStore.open({
       databaseUrl: options.databaseUrl,
+      ...(options.databaseSchema === undefined ? {} : { schema: options.databaseSchema }),
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     });
   }

@@ -46,8 +46,16 @@ export class EmbeddedNetwork {
           await createVault({
             ...(options.databaseUrl === undefined
               ? { dataDir: join(options.dataDir, 'vault', mspId) }
-              : { databaseUrl: options.databaseUrl, keyDir: join(options.dataDir, 'vault-keys', mspId) }),
-            ...(options.vaultKek === undefined ? {} : { kek: options.vaultKek, keyDir: undefined }),
+              : {
+                  databaseUrl: options.databaseUrl,
+                  // Each custodian organisation keeps its own tables and KEKs, even in a shared database.
+                  databaseSchema: `vault_${mspId.toLowerCase()}`,
+                }),
+            ...(options.vaultKek === undefined
+              ? options.databaseUrl === undefined
+                ? {}
+                : { keyDir: join(options.dataDir, 'vault-keys', mspId) }
+              : { kek: options.vaultKek }),
             ...(options.clock === undefined ? {} : { clock: options.clock }),
             onIntegrityFailure: (event) => {
               options.onIntegrityFailure({ ...event, custodian: mspId });

@@ -49,8 +49,8 @@ export abstract class KyselyVaultStore implements VaultStore {
   /** Called after an erasure committed: make the deleted bytes unreadable in the engine's files where possible. */
   protected abstract scrubAfterErase(): Promise<void>;
 
-  protected async migrate(binary: BinaryColumnType): Promise<void> {
-    await migrateVault(this.db, binary);
+  protected async migrate(binary: BinaryColumnType, schema?: string): Promise<void> {
+    await migrateVault(this.db, binary, schema);
   }
 
   async insertRecord(row: RecordRow, sealed: CiphertextRow, dataKey: WrappedKeyRow): Promise<void> {

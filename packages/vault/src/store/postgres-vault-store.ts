@@ -8,7 +8,15 @@ export interface PostgresVaultStoreOptions {
   readonly databaseUrl: string;
   /** Pool size (default 10). */
   readonly maxConnections?: number;
+  /**
+   * A schema of its own (created if missing): several vaults, e.g. one per custodian organisation with its own KEKs,
+   * can then share one database without seeing each other's rows. Default: the server's search_path.
+   */
+  readonly schema?: string;
 }
+
+/** Schema names this store accepts: plain lowercase identifiers, so they never need quoting rules. */
+export const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
  * The PostgreSQL store (`DATABASE_URL`), same schema and queries as SQLite through Kysely's PostgresDialect.
@@ -23,12 +31,21 @@ export class PostgresVaultStore extends KyselyVaultStore {
   }
 
   static async open(options: PostgresVaultStoreOptions): Promise<PostgresVaultStore> {
-    const pool = new Pool({ connectionString: options.databaseUrl, max: options.maxConnections ?? 10 });
+    const { schema } = options;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new DomainError('INVALID_ARGUMENT', `vault schema must match ${SCHEMA_NAME.source}`);
+    }
+    const pool = new Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 10,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    });
     // An idle client's connection error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresVaultStore(new Kysely<VaultDatabase>({ dialect: new PostgresDialect({ pool }) }));
     try {
-      await store.migrate('bytea');
+      if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await store.migrate('bytea', schema);
     } catch (error) {
       await store.close();
       // The connection string may hold a password: never put it (or the driver's message quoting it) in ours.

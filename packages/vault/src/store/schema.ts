@@ -115,13 +115,19 @@ export function vaultMigrations(binary: BinaryColumnType): Readonly<Record<strin
  * migration tables have vault-specific names so that the vault can share a PostgreSQL database with other parts.
  * @throws DomainError INTERNAL when a migration fails.
  */
-export async function migrateVault(db: Kysely<VaultDatabase>, binary: BinaryColumnType): Promise<void> {
+export async function migrateVault(
+  db: Kysely<VaultDatabase>,
+  binary: BinaryColumnType,
+  schema?: string,
+): Promise<void> {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...vaultMigrations(binary) }) };
   const migrator = new Migrator({
     db,
     provider,
     migrationTableName: 'vault_migration',
     migrationLockTableName: 'vault_migration_lock',
+    // Kysely looks for its tables across all schemas unless told which one is ours.
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -60,6 +60,13 @@ describe('API errors are OperationOutcomes with the right status', () => {
     assertOutcome(await server.as('dr.grey', 'GET', '/nowhere'), 404);
     const invalid = { ...observation(alice), valueQuantity: { value: 'eighty' } };
     assertOutcome(await server.as('dr.grey', 'POST', '/fhir/Observation', invalid), 400);
+    assertOutcome(await server.as('dr.grey', 'POST', '/fhir/Observation', { ...observation(alice), code: 5 }), 400);
+    assertOutcome(
+      await server.as('dr.grey', 'POST', '/fhir/Observation', { ...observation(alice), status: 'done' }),
+      400,
+    );
+    const nested = { ...observation(alice), component: [{ code: 'x', valueString: 'y' }] };
+    assertOutcome(await server.as('dr.grey', 'POST', '/fhir/Observation', nested), 400);
     const missing = { ...observation(alice), status: undefined };
     assertOutcome(await server.as('dr.grey', 'POST', '/fhir/Observation', missing), 400);
     assertOutcome(await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}&colour=red`), 400);

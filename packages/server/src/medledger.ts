@@ -72,7 +72,12 @@ export class Medledger {
       const custodians = new Map(
         ORGANIZATIONS.map((mspId) => [mspId, new Custodian(mspId, network.asLedger(), network.vault(mspId), clock)]),
       );
-      const gate = new AccessGate(network, gateway, custodians);
+      const gate = new AccessGate(network, gateway, custodians, (recordId) => {
+        log.error(
+          { alert: 'missing-ciphertext', recordId },
+          'ALERT: a committed record has no ciphertext in its vault',
+        );
+      });
       const medledger = new Medledger(
         config,
         store,

@@ -8,6 +8,7 @@ import { MAX_RECORDS_PER_TRANSACTION } from '../services/records.js';
 import { outcomeFor } from '../http/operation-outcome.js';
 import { isRecordType } from './resource-facts.js';
 import { validateFhirResource } from './validation.js';
+import { requireScope } from '../http/caller.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +21,10 @@ interface Entry {
 function entriesOf(bundle: Json): Entry[] {
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw new DomainError('INVALID_ARGUMENT', 'Bundle.entry must be an array');
-  return entries.map((raw, i) => {
+  return entries.map((raw: unknown, i) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new DomainError('INVALID_ARGUMENT', `Bundle.entry[${i}] must be an object`);
+    }
     const entry = raw as Json;
     const request = entry.request as Json | undefined;
     if (typeof request?.method !== 'string' || typeof request.url !== 'string') {
@@ -84,8 +88,11 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
     if (entry.fullUrl !== undefined)
       references.set(entry.fullUrl, `${String(entry.resource?.resourceType)}/${recordId}`);
   }
-  // Validate everything before the first ledger transaction.
-  for (const entry of entries) validateFhirResource(entry.resource);
+  // Check scopes and validate everything before the first ledger transaction.
+  for (const entry of entries) {
+    requireScope(caller, String(entry.resource?.resourceType), 'c');
+    validateFhirResource(entry.resource);
+  }
   const created: PatientEntry[] = [];
   const results = new Map<Entry, Json>();
   try {

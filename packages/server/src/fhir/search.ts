@@ -1,6 +1,6 @@
 import { DomainError, fhirInstantRange, PATTERNS } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
-import { clinicalDateOf, RECORD_TYPES } from './resource-facts.js';
+import { clinicalDateOf, isRecordType, RECORD_TYPES } from './resource-facts.js';
 
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 200;
@@ -35,6 +35,16 @@ const PATIENT_PARAMS = new Set(['patient', 'subject', 'beneficiary']);
 const COMMON = new Set(['_id', '_lastUpdated', '_count', '_offset', '_format']);
 const RECORD_PARAMS = new Set([...COMMON, ...PATIENT_PARAMS, 'category', 'code', 'date']);
 const PATIENT_RESOURCE_PARAMS = new Set([...COMMON, 'name', 'family', 'given', 'birthdate', 'identifier']);
+const PAGING = new Set(['_count', '_offset', '_format']);
+
+/** The parameters each kind of search can apply (anything else is refused, never ignored). */
+function parametersFor(kind: string): ReadonlySet<string> {
+  if (kind === 'Patient') return PATIENT_RESOURCE_PARAMS;
+  if (kind === '$everything') return PAGING;
+  if (kind === 'AuditEvent') return new Set([...PAGING, '_id', 'patient', '_lastUpdated']);
+  if (isRecordType(kind)) return RECORD_PARAMS;
+  return new Set([...PAGING, '_id']);
+}
 
 function bad(message: string): DomainError {
   return new DomainError('INVALID_ARGUMENT', message);
@@ -86,7 +96,7 @@ function patientOf(name: string, value: string): string {
 type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 function checkParameters(resourceType: string, query: Query): void {
-  const known = resourceType === 'Patient' ? PATIENT_RESOURCE_PARAMS : RECORD_PARAMS;
+  const known = parametersFor(resourceType);
   for (const name of Object.keys(query)) {
     if (!known.has(name)) {
       throw bad(
@@ -240,6 +250,18 @@ export function searchBundle(
   search: Pick<SearchRequest, 'count' | 'offset'>,
 ): Record<string, unknown> {
   const page = matches.slice(search.offset, search.offset + search.count);
+  return pagedBundle(baseUrl, path, query, page, matches.length, search);
+}
+
+/** A searchset of one page whose matches were counted elsewhere, with self/next/previous links. */
+export function pagedBundle(
+  baseUrl: string,
+  path: string,
+  query: Readonly<Record<string, string | string[] | undefined>>,
+  page: readonly FhirResource[],
+  total: number,
+  search: Pick<SearchRequest, 'count' | 'offset'>,
+): Record<string, unknown> {
   const link = (offset: number): string => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
@@ -251,13 +273,14 @@ export function searchBundle(
     return `${baseUrl}${path}?${params.toString()}`;
   };
   const links = [{ relation: 'self', url: link(search.offset) }];
-  if (search.offset + search.count < matches.length)
+  if (search.count > 0 && search.offset + search.count < total) {
     links.push({ relation: 'next', url: link(search.offset + search.count) });
+  }
   if (search.offset > 0) links.push({ relation: 'previous', url: link(Math.max(0, search.offset - search.count)) });
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    total: matches.length,
+    total,
     link: links,
     entry: page.map((resource) => ({
       fullUrl: `${baseUrl}/fhir/${resource.resourceType}/${String(resource.id)}`,

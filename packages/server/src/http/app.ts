@@ -9,7 +9,7 @@ import { processBatch, processTransaction } from '../fhir/bundle.js';
 import type { Medledger } from '../medledger.js';
 import { newRequestId } from '../services/caller.js';
 import type { Caller } from '../services/caller.js';
-import { authenticate, PURPOSE_HEADER } from './caller.js';
+import { authenticate, PURPOSE_HEADER, requireScope } from './caller.js';
 import { capabilityStatement } from './capability.js';
 import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
@@ -25,6 +25,24 @@ export interface AppOptions {
   readonly logger?: boolean | Record<string, unknown>;
 }
 
+/** A query string as Fastify parses it: repeated parameters become arrays (none is silently dropped). */
+function queryOf(text: string): Query {
+  const query: Query = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const previous = query[key];
+    query[key] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  return query;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+// Such members would slip past validation (JSON.parse keeps them; spreads and validators treat them specially).
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`member name ${JSON.stringify(key)} is not allowed`);
+  return value;
+}
+
 function sendFhir(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).type(`${FHIR_JSON}; charset=utf-8`).send(body);
 }
@@ -38,6 +56,11 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
     genReqId: () => newRequestId(),
     trustProxy: false,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, …) get the same OperationOutcome as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      const outcome = outcomeFor(error);
+      void sendFhir(reply, outcome.status, outcome.body);
+    },
   });
   const handlers = new FhirHandlers(medledger);
 
@@ -50,7 +73,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([FHIR_JSON, 'application/json'], { parseAs: 'string' }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(body as string, refuseProtoKeys));
     } catch (error) {
       done(new DomainError('INVALID_ARGUMENT', `the body is not valid JSON: ${(error as Error).message}`), undefined);
     }
@@ -130,6 +153,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   });
   app.get('/fhir/Consent/:id/_history', { schema: fhirTags }, async (request, reply) => {
     const caller = await withCaller(request);
+    requireScope(caller, 'Consent', 'r');
     const versions = await medledger.consents.history(caller, params(request).id ?? '');
     return sendFhir(reply, 200, {
       resourceType: 'Bundle',
@@ -173,7 +197,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   ): Promise<{ status: number; body: Json }> => {
     const [path = '', queryText = ''] = url.replace(/^\/?(fhir\/)?/, '').split('?');
     const [type = '', id] = path.split('/');
-    const query = Object.fromEntries(new URLSearchParams(queryText));
+    const query = queryOf(queryText);
     if (method === 'GET')
       return {
         status: 200,

@@ -36,6 +36,20 @@ export async function authenticate(medledger: Medledger, request: FastifyRequest
   return { account, purpose: purposeOf(request, account.role), requestId: request.id, scope: claims.scope };
 }
 
+/**
+ * Refuses, before anything is looked up, a purpose the caller's role may not assert: otherwise an existing record
+ * (refused for the purpose) and a missing one (404) would answer differently.
+ */
+export function requirePurpose(caller: Caller): void {
+  const allowed: readonly string[] = ROLE_PURPOSES[caller.account.role];
+  if (!allowed.includes(caller.purpose)) {
+    throw new DomainError(
+      'ACCESS_DENIED',
+      `purpose of use ${caller.purpose} is not permitted for role ${caller.account.role}`,
+    );
+  }
+}
+
 /** Refuses an interaction the token's SMART scopes do not grant. */
 export function requireScope(caller: Caller, resourceType: string, interaction: Interaction): void {
   if (!scopeAllows(caller.scope, resourceType, interaction)) {

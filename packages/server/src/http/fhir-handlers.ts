@@ -2,13 +2,14 @@ import { DomainError, toFhirConsent } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import { organizations, practitioner, practitionerRole } from '../fhir/directory.js';
 import { toFhirAuditEvent } from '../fhir/audit-event.js';
-import { clinicalDateOf, isRecordType } from '../fhir/resource-facts.js';
-import { matchesPatient, matchesSearch, parseSearch, searchBundle } from '../fhir/search.js';
+import { clinicalDateOf, isRecordType, RECORD_TYPES } from '../fhir/resource-facts.js';
+import { scopeAllows } from '../auth/scopes.js';
+import { matchesPatient, matchesSearch, pagedBundle, parseSearch, searchBundle } from '../fhir/search.js';
 import { validateFhirResource } from '../fhir/validation.js';
 import type { Medledger } from '../medledger.js';
 import type { Caller } from '../services/caller.js';
 import { notFound } from '../services/records.js';
-import { requireScope } from './caller.js';
+import { requirePurpose, requireScope } from './caller.js';
 
 type Json = Record<string, unknown>;
 type Query = Readonly<Record<string, string | string[] | undefined>>;
@@ -50,6 +51,7 @@ export class FhirHandlers {
   async read(caller: Caller, type: string, id: string): Promise<Json> {
     requireSupportedType(type);
     requireScope(caller, type, 'r');
+    if (isRecordType(type) || type === 'Patient') requirePurpose(caller);
     if (type === 'Patient') return this.medledger.patients.read(caller, id);
     if (type === 'Consent') return this.medledger.consents.read(caller, id);
     if (type === 'AuditEvent') {
@@ -68,14 +70,12 @@ export class FhirHandlers {
   async search(caller: Caller, type: string, query: Query, path = `/fhir/${type}`): Promise<Json> {
     requireSupportedType(type);
     requireScope(caller, type, 's');
-    const search = parseSearch(type === 'Patient' ? 'Patient' : isRecordType(type) ? type : 'Other', query);
+    if (isRecordType(type)) requirePurpose(caller);
+    const search = parseSearch(type, query);
     let matches: Json[];
     if (type === 'Patient') {
-      matches = await this.medledger.patients.search(
-        caller,
-        (r) => matchesPatient(search, r),
-        search.offset + search.count + 1,
-      );
+      const found = await this.medledger.patients.search(caller, (r) => matchesPatient(search, r), search);
+      return pagedBundle(this.base, path, query, found.page, found.total, search);
     } else if (type === 'Consent') {
       matches = (await this.medledger.consents.list(caller))
         .map(toFhirConsent)
@@ -105,12 +105,14 @@ export class FhirHandlers {
   /** `Patient/{id}/$everything`: the demographics and every record the caller may see, in one searchset. */
   async everything(caller: Caller, patientId: string, query: Query): Promise<Json> {
     requireScope(caller, 'Patient', 'r');
-    const search = parseSearch(
-      'Other',
-      Object.fromEntries(Object.entries(query).filter(([k]) => k === '_count' || k === '_offset')),
-    );
+    requirePurpose(caller);
+    const search = parseSearch('$everything', query);
+    const allowed = Object.keys(RECORD_TYPES).filter((type) => scopeAllows(caller.scope, type, 'r'));
     const patient = await this.medledger.patients.read(caller, patientId);
-    const records = (await this.medledger.records.search(caller, patientId, [])).sort(byDateDescending);
+    const records =
+      allowed.length === 0
+        ? []
+        : (await this.medledger.records.search(caller, patientId, allowed)).sort(byDateDescending);
     return searchBundle(this.base, `/fhir/Patient/${patientId}/$everything`, query, [patient, ...records], {
       count: Math.max(search.count, 1),
       offset: search.offset,
@@ -147,9 +149,15 @@ export class FhirHandlers {
     if (!isRecordType(type)) throw new DomainError('ACCESS_DENIED', `${type} resources are read-only here`);
     const current = this.medledger.records.current(type, id);
     if (current === undefined) throw notFound(type, id);
-    const [stored] = await this.medledger.records.write(caller, [
-      { resource: validateFhirResource(resource), replaces: current },
-    ]);
+    const valid = validateFhirResource(resource);
+    const [stored] = await this.medledger.records
+      .write(caller, [{ resource: valid, replaces: current }])
+      .catch((error: unknown) => {
+        // A record the caller may not change looks like one that does not exist (principle 7).
+        if (error instanceof DomainError && ['CONFLICT', 'ACCESS_DENIED'].includes(error.code))
+          throw notFound(type, id);
+        throw error;
+      });
     if (stored === undefined) throw new DomainError('INTERNAL', 'nothing was stored');
     return stored.resource;
   }

@@ -7,6 +7,14 @@ import type { ConnectOptions, Ledger, LedgerClient, SigningIdentity, X509Identit
 import { createVault } from '@medledger/vault';
 import type { IntegrityFailureEvent, Vault } from '@medledger/vault';
 
+/** The enrolment uid of each organisation's own service identity (custodian checks, recovery). */
+const SERVICE_UID = 'medledger-custodian-service';
+
+/** Wallet label of an organisation's service identity; never a login (no account may take this label: accounts.ts reserves the svc. prefix). */
+export function serviceLabel(mspId: string): string {
+  return `svc.${mspId.toLowerCase()}`;
+}
+
 export interface NetworkOptions {
   readonly dataDir: string;
   readonly storageKey: Buffer;
@@ -64,7 +72,12 @@ export class EmbeddedNetwork {
         );
       }
       const wallet = await FileWallet.open({ directory: join(options.dataDir, 'wallet'), key, ...scrypt });
-      return new EmbeddedNetwork(ledger, vaults, wallet, options.clock);
+      const network = new EmbeddedNetwork(ledger, vaults, wallet, options.clock);
+      for (const mspId of ORGANIZATIONS) {
+        const label = serviceLabel(mspId);
+        if ((await wallet.get(label)) === undefined) await network.enroll(label, mspId, 'admin', SERVICE_UID);
+      }
+      return network;
     } catch (error) {
       for (const vault of vaults.values()) await vault.close();
       await ledger.close();

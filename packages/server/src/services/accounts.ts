@@ -23,7 +23,8 @@ export interface NewAccount {
 
 function checkNewAccount(input: NewAccount): void {
   const problem = [
-    !USERNAME.test(input.username) && 'username must be 1–64 of a-z 0-9 . _ @ - and start with a letter or digit',
+    (!USERNAME.test(input.username) || input.username.startsWith('svc.')) &&
+      'username must be 1–64 of a-z 0-9 . _ @ - and start with a letter or digit (svc. is reserved)',
     !(ORGANIZATIONS as readonly string[]).includes(input.mspId) &&
       `organisation must be one of ${ORGANIZATIONS.join(', ')}`,
     !(ROLES as readonly string[]).includes(input.role) && `role must be one of ${ROLES.join(', ')}`,
@@ -53,6 +54,9 @@ export class AccountService {
     checkNewAccount(input);
     if (this.store.account(input.username) !== undefined) {
       throw new DomainError('ALREADY_EXISTS', `account ${input.username} already exists`);
+    }
+    if (input.patient !== undefined && this.store.accountByUid(input.mspId, input.patient.uid) !== undefined) {
+      throw new DomainError('ALREADY_EXISTS', 'this patient already has a login');
     }
     const uid = input.patient?.uid ?? input.username;
     const account: Account = {
@@ -106,13 +110,14 @@ export class AccountService {
     const refuse = (): never => {
       throw new DomainError('UNAUTHENTICATED', 'invalid client assertion');
     };
-    let clientId: string | undefined;
+    let clientId: unknown;
     try {
       clientId = decodeJwt(assertion).iss;
     } catch {
       refuse();
     }
-    const account = clientId === undefined ? undefined : this.store.account(clientId);
+    if (typeof clientId !== 'string' || !USERNAME.test(clientId)) return refuse();
+    const account = this.store.account(clientId);
     if (account === undefined || account.status !== 'active' || account.kind !== 'system') return refuse();
     await this.checkAssertion(assertion, account, tokenEndpoint).catch(refuse);
     return account;

@@ -27,6 +27,7 @@ export class AccessGate {
     private readonly network: EmbeddedNetwork,
     private readonly gateway: LedgerGateway,
     private readonly custodians: ReadonlyMap<string, Custodian>,
+    private readonly onMissing: (recordId: string) => void = () => undefined,
   ) {}
 
   async authorize(caller: Caller, query: AccessQuery): Promise<Authorization> {
@@ -64,11 +65,20 @@ export class AccessGate {
     }
   }
 
+  /**
+   * Releases every permitted record. A committed record whose ciphertext is missing is left out and alerted, so that
+   * one damaged record does not hide a patient's whole chart; a tampered one still fails the request.
+   */
   async releaseAll(authorization: Authorization): Promise<FhirResource[]> {
     const released: FhirResource[] = [];
     for (const record of authorization.result.records) {
-      const resource = await this.release(authorization, record);
-      if (resource !== undefined) released.push(resource);
+      try {
+        const resource = await this.release(authorization, record);
+        if (resource !== undefined) released.push(resource);
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'NOT_FOUND')) throw error;
+        this.onMissing(record.recordId);
+      }
     }
     return released;
   }

@@ -46,7 +46,10 @@ export class PatientService {
         (entry.homeOrg === caller.account.mspId && HOME_STAFF.has(caller.account.role)));
     if (entry === undefined || !mayUpdate) throw notFound('Patient', patientId);
     await this.readAuthorized(caller, entry);
-    return (await this.storeDemographics(entry, resource, entry.version + 1)).resource;
+    const updated = await this.storeDemographics(entry, resource, entry.version + 1);
+    // Keep one copy of a person's demographics: the previous version's key and ciphertext are destroyed.
+    await this.network.vault(entry.homeOrg).shred(entry.vaultRecordId);
+    return updated.resource;
   }
 
   private async storeDemographics(
@@ -93,22 +96,27 @@ export class PatientService {
   }
 
   /**
-   * Patients the caller may look up: a patient finds themself; staff find their organisation's patients. Each
-   * returned Patient is an audited read.
+   * Patients the caller may look up: a patient finds themself; staff find their organisation's patients. The home
+   * organisation matches its own demographics; each Patient returned on the page is an audited read.
+   * @returns the page and the number of all matches
    */
-  async search(caller: Caller, matches: (resource: FhirResource) => boolean, limit: number): Promise<FhirResource[]> {
+  async search(
+    caller: Caller,
+    matches: (resource: FhirResource) => boolean,
+    page: { offset: number; count: number },
+  ): Promise<{ page: FhirResource[]; total: number }> {
     const { patientId, mspId, role } = caller.account;
     const candidates = patientId !== undefined ? [patientId] : HOME_STAFF.has(role) ? this.store.patientsOf(mspId) : [];
-    const found: FhirResource[] = [];
+    const matching: PatientEntry[] = [];
     for (const id of candidates) {
       const entry = this.store.patient(id);
-      if (entry === undefined) continue;
-      const resource = await this.demographics(entry);
-      if (!matches(resource)) continue;
-      if (await this.readAuthorized(caller, entry)) found.push(resource);
-      if (found.length >= limit) break;
+      if (entry !== undefined && matches(await this.demographics(entry))) matching.push(entry);
     }
-    return found;
+    const released: FhirResource[] = [];
+    for (const entry of matching.slice(page.offset, page.offset + page.count)) {
+      if (await this.readAuthorized(caller, entry)) released.push(await this.demographics(entry));
+    }
+    return { page: released, total: matching.length };
   }
 
   /** Undoes `create` for a Bundle transaction that failed later: demographics go; the pseudonymous registration stays. */

@@ -4,7 +4,8 @@ import type { FhirResource, PutRecordResult } from '@medledger/vault';
 import { recordFacts } from '../fhir/resource-facts.js';
 import type { RecordFactsInput } from '../fhir/resource-facts.js';
 import type { EmbeddedNetwork } from '../network/embedded-network.js';
-import type { IndexedRecord, ServerStore } from '../store/server-store.js';
+import type { IndexedRecord, PendingWrite, ServerStore } from '../store/server-store.js';
+import { serviceLabel } from '../network/embedded-network.js';
 import type { AccessGate } from './authorization.js';
 import { newId } from './caller.js';
 import type { Caller } from './caller.js';
@@ -126,8 +127,17 @@ export class RecordService {
         this.store.removePendingWrites(batchId);
       });
     } catch (error) {
-      await this.undo(batchId, prepared, mspId);
-      throw error;
+      // The ledger is the truth: a failure may come after the commit (or hide one), so ask it before undoing anything.
+      const outcome = await this.settle(this.store.pendingWrites().filter((w) => w.batchId === batchId)).catch(
+        (settleError: unknown) => {
+          this.log.error(
+            { err: settleError, batchId },
+            'ALERT: a failed write could not be settled; recovery retries on start',
+          );
+          return 'unsettled' as const;
+        },
+      );
+      if (outcome !== 'committed') throw error;
     }
     return prepared.map((p) => ({ fhirId: p.fhirId, recordId: p.recordId, version: p.version, resource: p.resource }));
   }
@@ -149,72 +159,82 @@ export class RecordService {
     return { recordId, fhirId, version, resource, facts: recordFacts(resource), replaces: write.replaces };
   }
 
-  private async undo(
-    batchId: string,
-    prepared: ReadonlyArray<{ recordId: string; version: number }>,
-    mspId: string,
-  ): Promise<void> {
-    const vault = this.network.vault(mspId);
-    for (const p of prepared) {
-      try {
-        await vault.remove(p.recordId, p.version);
-      } catch (error) {
-        this.log.error({ err: error, recordId: p.recordId }, 'could not remove the ciphertext of a refused write');
-        return; // keep the journal entry: recovery retries on the next start
+  /**
+   * Settles one journaled batch against the ledger: committed records are indexed, uncommitted ones lose their
+   * ciphertext, and the journal entry goes. A batch is one ledger transaction, so it is all one or all the other.
+   */
+  private async settle(writes: readonly PendingWrite[]): Promise<'committed' | 'removed'> {
+    const first = writes[0];
+    if (first === undefined) return 'removed';
+    let committed = false;
+    for (const write of writes) {
+      const metadata = await this.committedMetadata(write.custodian, write.recordId);
+      if (metadata === undefined) {
+        await this.network.vault(write.custodian).remove(write.recordId, write.version);
+        continue;
       }
+      committed = true;
+      const resource = (await this.network.vault(write.custodian).get(write.recordId, write.version)).resource;
+      this.store.indexRecord(
+        {
+          fhirId: typeof resource.id === 'string' ? resource.id : write.recordId,
+          recordId: write.recordId,
+          resourceType: metadata.resourceType,
+          patientId: metadata.patientId,
+          custodian: metadata.custodian,
+          version: metadata.version,
+          current: metadata.status === 'active',
+          erased: metadata.status === 'erased',
+          lastUpdated: metadata.createdAt,
+        },
+        metadata.supersedes,
+      );
     }
-    this.store.removePendingWrites(batchId);
+    this.store.removePendingWrites(first.batchId);
+    return committed ? 'committed' : 'removed';
   }
 
   /**
-   * Settles writes a crash interrupted: a record the ledger committed is indexed; one it never committed loses its
-   * ciphertext. Runs on start, before the server accepts requests.
+   * Settles writes and erasures a crash interrupted. Runs on start, before the server accepts requests; what cannot
+   * be settled now (e.g. the ledger refuses) is logged as an ALERT for an operator and retried on the next start, but
+   * never stops the server from starting.
    */
-  async recover(): Promise<{ committed: number; removed: number; erasures: number }> {
-    let committed = 0;
-    let removed = 0;
-    const batches = new Map<string, ReturnType<ServerStore['pendingWrites']>>();
+  async recover(): Promise<{ committed: number; removed: number; erasures: number; unsettled: number }> {
+    const counts = { committed: 0, removed: 0, erasures: 0, unsettled: 0 };
+    const batches = new Map<string, PendingWrite[]>();
     for (const write of this.store.pendingWrites()) {
       batches.set(write.batchId, [...(batches.get(write.batchId) ?? []), write]);
     }
     for (const [batchId, writes] of batches) {
-      for (const write of writes) {
-        const metadata = await this.committedMetadata(write.username, write.recordId);
-        if (metadata === undefined) {
-          await this.network.vault(write.custodian).remove(write.recordId, write.version);
-          removed += 1;
-          continue;
-        }
-        const resource = (await this.network.vault(write.custodian).get(write.recordId, write.version)).resource;
-        const fhirId = typeof resource.id === 'string' ? resource.id : write.recordId;
-        this.store.indexRecord(
-          {
-            fhirId,
-            recordId: write.recordId,
-            resourceType: metadata.resourceType,
-            patientId: metadata.patientId,
-            custodian: metadata.custodian,
-            version: metadata.version,
-            current: metadata.status === 'active',
-            erased: metadata.status === 'erased',
-            lastUpdated: metadata.createdAt,
-          },
-          metadata.supersedes,
-        );
-        committed += 1;
+      try {
+        counts[await this.settle(writes)] += writes.length;
+      } catch (error) {
+        counts.unsettled += writes.length;
+        this.log.error({ err: error, batchId }, 'ALERT: an interrupted write could not be settled; needs an operator');
       }
-      this.store.removePendingWrites(batchId);
     }
-    const erasures = await this.finishErasures();
-    if (committed + removed + erasures > 0) {
-      this.log.warn({ committed, removed, erasures }, 'recovered writes and erasures interrupted by a crash');
+    for (const pending of this.store.pendingErasures()) {
+      try {
+        await this.finishErasure(pending);
+        counts.erasures += 1;
+      } catch (error) {
+        counts.unsettled += 1;
+        this.log.error(
+          { err: error, recordId: pending.recordId },
+          'ALERT: an interrupted erasure could not be finished; needs an operator',
+        );
+      }
     }
-    return { committed, removed, erasures };
+    if (counts.committed + counts.removed + counts.erasures + counts.unsettled > 0) {
+      this.log.warn(counts, 'recovered writes and erasures interrupted by a crash');
+    }
+    return counts;
   }
 
-  private async committedMetadata(username: string, recordId: string): Promise<RecordMetadata | undefined> {
+  /** The ledger's metadata of a record, asked as the custodian organisation's service identity. */
+  private async committedMetadata(custodian: string, recordId: string): Promise<RecordMetadata | undefined> {
     try {
-      return await this.gateway.evaluate<RecordMetadata>(username, 'GetRecordMetadata', { recordId });
+      return await this.gateway.evaluate<RecordMetadata>(serviceLabel(custodian), 'GetRecordMetadata', { recordId });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'NOT_FOUND') return undefined;
       throw error;
@@ -291,8 +311,7 @@ export class RecordService {
       input.patientRequestHash,
       this.clock().toISOString(),
     );
-    for (const version of this.store.versionsOf(fhirId))
-      await this.network.vault(version.custodian).shred(version.recordId);
+    await this.shredAll(fhirId);
     const receipt = await this.gateway.submit<Record<string, string>>(caller.account.username, 'EraseRecord', input);
     this.store.transaction(() => {
       this.store.markErased(fhirId);
@@ -301,28 +320,29 @@ export class RecordService {
     return receipt.value;
   }
 
-  private async finishErasures(): Promise<number> {
-    let finished = 0;
-    for (const pending of this.store.pendingErasures()) {
-      const indexed = this.store.recordVersion(pending.recordId);
-      if (indexed !== undefined) {
-        for (const version of this.store.versionsOf(indexed.fhirId)) {
-          await this.network.vault(version.custodian).shred(version.recordId);
-        }
-      }
-      try {
-        await this.gateway.submit(pending.username, 'EraseRecord', {
-          recordId: pending.recordId,
-          ...(pending.requestHash === undefined ? {} : { patientRequestHash: pending.requestHash }),
-        });
-      } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
-      }
+  /** Destroys the data keys and ciphertexts of every version of a record that the vault still holds. */
+  private async shredAll(fhirId: string): Promise<void> {
+    for (const version of this.store.versionsOf(fhirId)) {
+      const vault = this.network.vault(version.custodian);
+      if ((await vault.versions(version.recordId)).length > 0) await vault.shred(version.recordId);
+    }
+  }
+
+  private async finishErasure(pending: { recordId: string; username: string; requestHash?: string }): Promise<void> {
+    const indexed = this.store.recordVersion(pending.recordId);
+    if (indexed !== undefined) await this.shredAll(indexed.fhirId);
+    try {
+      await this.gateway.submit(pending.username, 'EraseRecord', {
+        recordId: pending.recordId,
+        ...(pending.requestHash === undefined ? {} : { patientRequestHash: pending.requestHash }),
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+    }
+    this.store.transaction(() => {
       if (indexed !== undefined) this.store.markErased(indexed.fhirId);
       this.store.removePendingErasure(pending.recordId);
-      finished += 1;
-    }
-    return finished;
+    });
   }
 }
 

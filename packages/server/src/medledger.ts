@@ -4,7 +4,7 @@ import { ORGANIZATIONS } from '@medledger/core';
 import { TokenService } from './auth/token-service.js';
 import type { ServerConfig } from './config.js';
 import { EmbeddedNetwork } from './network/embedded-network.js';
-import { loadStorageKey } from './secrets.js';
+import { loadStorageKey, textHasher } from './secrets.js';
 import { AccessService } from './services/access.js';
 import { AccountService } from './services/accounts.js';
 import { AccessGate } from './services/authorization.js';
@@ -69,6 +69,7 @@ export class Medledger {
         clock,
       });
       const gateway = new LedgerGateway(network);
+      const hashText = textHasher(storageKey);
       const custodians = new Map(
         ORGANIZATIONS.map((mspId) => [mspId, new Custodian(mspId, network.asLedger(), network.vault(mspId), clock)]),
       );
@@ -84,10 +85,10 @@ export class Medledger {
         network,
         tokens,
         new AccountService(store, network, clock, options.unsafeFastKdf === true ? 10 : undefined),
-        new RecordService(store, network, gateway, gate, clock, log),
+        new RecordService(store, network, gateway, gate, clock, log, hashText),
         new PatientService(store, network, gateway, gate, clock),
         new ConsentService(gateway),
-        new AccessService(store, gateway, storageKey, clock),
+        new AccessService(store, gateway, storageKey, hashText, clock),
         clock,
         log,
       );

@@ -184,6 +184,32 @@ describe('regressions from the server review', () => {
     assert.deepEqual(again.body.telecom, [{ system: 'phone', value: '555-0199' }]);
   });
 
+  it('an erasure racing an update leaves no readable version', async () => {
+    const created = await server.as(
+      'dr.grey',
+      'POST',
+      '/fhir/Observation',
+      observation(alice, { effectiveDateTime: '2022-02-02' }),
+    );
+    const id = String(created.body.id);
+    const [update, erase] = await Promise.all([
+      server.as('dr.grey', 'PUT', `/fhir/Observation/${id}`, { ...observation(alice), id, status: 'amended' }),
+      server.as('alice', 'DELETE', `/fhir/Observation/${id}`),
+    ]);
+    assert.equal(erase.status, 200, erase.text);
+    assert.ok([200, 404].includes(update.status), update.text);
+    assert.equal((await server.as('dr.grey', 'GET', `/fhir/Observation/${id}`)).status, 404);
+    const search = await server.as('alice', 'GET', `/fhir/Observation?patient=${alice}&date=2022-02-02`);
+    assert.equal(search.body.total, 0);
+    for (const version of server.medledger.store.versionsOf(id)) {
+      const rows = await server.medledger.network.vault('HospitalAMSP').versions(version.recordId);
+      assert.ok(
+        rows.every((row) => row.erasedAt !== null),
+        `version ${version.version} is shredded`,
+      );
+    }
+  });
+
   it('a failure after the ledger committed keeps the record (the ledger is the truth)', async () => {
     const store = server.medledger.store;
     const original = store.indexRecord.bind(store);

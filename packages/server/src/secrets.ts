@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DomainError } from '@medledger/core';
@@ -34,8 +34,14 @@ export function loadStorageKey(dataDir: string, configured: Buffer | undefined):
   return key;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/**
+ * The ledger-side stand-in for an off-chain text (a break-glass reason, a review note, a patient's erasure request):
+ * HMAC-SHA-256 under a key derived from the storage key, so that nobody can confirm a guessed text (which may name a
+ * person) from the ledger. The same text always gives the same value for this deployment.
+ */
+export function textHasher(storageKey: Buffer): (text: string) => string {
+  const key = Buffer.from(hkdfSync('sha256', storageKey, Buffer.alloc(0), 'medledger off-chain text hash v1', 32));
+  return (text) => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 }
 
 /** AES-256-GCM for small off-chain texts (break-glass reasons, review notes); the hash that goes on the ledger is AAD. */

@@ -1,6 +1,6 @@
 import { DomainError } from '@medledger/core';
 import type { AccessRequestRecord, AuditRecord, EmergencyGrant } from '@medledger/core';
-import { openText, sealText, sha256Hex } from '../secrets.js';
+import { openText, sealText } from '../secrets.js';
 import type { ServerStore } from '../store/server-store.js';
 import type { Caller } from './caller.js';
 import type { LedgerGateway } from './ledger-gateway.js';
@@ -24,12 +24,13 @@ export class AccessService {
     private readonly store: ServerStore,
     private readonly gateway: LedgerGateway,
     private readonly storageKey: Buffer,
+    private readonly hashText: (text: string) => string,
     private readonly clock: () => Date,
   ) {}
 
   private keepText(text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
-    const hash = sha256Hex(text);
+    const hash = this.hashText(text);
     this.store.putSealedText(hash, sealText(this.storageKey, text, hash), this.clock().toISOString());
     return hash;
   }

@@ -10,7 +10,6 @@ import type { AccessGate } from './authorization.js';
 import { newId } from './caller.js';
 import type { Caller } from './caller.js';
 import type { LedgerGateway } from './ledger-gateway.js';
-import { sha256Hex } from '../secrets.js';
 
 /** A resource to store: new, or a new version of the current record `replaces`. */
 export interface RecordWrite {
@@ -58,10 +57,40 @@ export class RecordService {
     private readonly gate: AccessGate,
     private readonly clock: () => Date,
     private readonly log: Logger,
+    private readonly hashText: (text: string) => string,
   ) {}
+
+  // Updates and erasures of one record run one at a time, so an erasure cannot miss a version an update just added.
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private async exclusive<T>(fhirId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(fhirId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.locks.set(fhirId, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(fhirId) === next) this.locks.delete(fhirId);
+    }
+  }
 
   /** Stores records all-or-nothing: one ledger transaction for all of them. */
   async write(caller: Caller, writes: readonly RecordWrite[]): Promise<StoredRecord[]> {
+    const replaced = writes.flatMap((w) => (w.replaces === undefined ? [] : [w.replaces.fhirId]));
+    if (replaced.length === 0) return this.writeNow(caller, writes);
+    if (replaced.length > 1) throw new DomainError('INVALID_ARGUMENT', 'update one record at a time');
+    return this.exclusive(replaced[0] ?? '', async () => {
+      const target = writes.find((w) => w.replaces !== undefined)?.replaces;
+      const current = target === undefined ? undefined : this.store.currentRecord(target.fhirId);
+      // Another update or an erasure got there first: this one would supersede a version that is gone.
+      if (current?.recordId !== target?.recordId || current?.erased === true) {
+        throw notFound(target?.resourceType ?? 'Resource', target?.fhirId ?? '');
+      }
+      return this.writeNow(caller, writes);
+    });
+  }
+
+  private async writeNow(caller: Caller, writes: readonly RecordWrite[]): Promise<StoredRecord[]> {
     if (writes.length === 0) return [];
     if (writes.length > MAX_RECORDS_PER_TRANSACTION) {
       throw new DomainError('INVALID_ARGUMENT', `at most ${MAX_RECORDS_PER_TRANSACTION} records per transaction`);
@@ -293,11 +322,20 @@ export class RecordService {
     fhirId: string,
     patientRequest?: string,
   ): Promise<Record<string, string>> {
+    return this.exclusive(fhirId, () => this.eraseNow(caller, resourceType, fhirId, patientRequest));
+  }
+
+  private async eraseNow(
+    caller: Caller,
+    resourceType: string,
+    fhirId: string,
+    patientRequest: string | undefined,
+  ): Promise<Record<string, string>> {
     const record = this.current(resourceType, fhirId);
     if (record === undefined) throw notFound(resourceType, fhirId);
     const input = {
       recordId: record.recordId,
-      ...(patientRequest === undefined ? {} : { patientRequestHash: sha256Hex(patientRequest) }),
+      ...(patientRequest === undefined ? {} : { patientRequestHash: this.hashText(patientRequest) }),
     };
     try {
       await this.gateway.evaluate(caller.account.username, 'EraseRecord', input);

@@ -158,7 +158,8 @@ function resolve(value: unknown, created: ReadonlyMap<string, string>): unknown 
   if (!isObject(value)) return value;
   const out: Json = {};
   for (const [key, child] of Object.entries(value)) {
-    out[key] = key === 'reference' && typeof child === 'string' ? (created.get(child) ?? child) : resolve(child, created);
+    out[key] =
+      key === 'reference' && typeof child === 'string' ? (created.get(child) ?? child) : resolve(child, created);
   }
   return out;
 }

@@ -33,6 +33,8 @@ export interface NetworkOptions {
  */
 export class EmbeddedNetwork {
   private readonly clients = new Map<string, LedgerClient>();
+  // Decrypting a wallet entry costs more than a ledger round trip; identities stay in memory once loaded.
+  private readonly identities = new Map<string, X509Identity>();
 
   private constructor(
     readonly ledger: EmbeddedLedger,
@@ -100,22 +102,29 @@ export class EmbeddedNetwork {
   async enroll(label: string, mspId: string, role: Role, uid: string): Promise<X509Identity> {
     const identity = await this.ledger.enroll(mspId, role, uid);
     await this.wallet.put(label, identity);
-    this.clients.get(label)?.close();
-    this.clients.delete(label);
+    this.forget(label);
     return identity;
   }
 
   async identity(label: string): Promise<X509Identity> {
+    const cached = this.identities.get(label);
+    if (cached !== undefined) return cached;
     const identity = await this.wallet.get(label);
     if (identity === undefined) throw new DomainError('UNAUTHENTICATED', 'no enrolled identity for this account');
+    this.identities.set(label, identity);
     return identity;
+  }
+
+  private forget(label: string): void {
+    this.identities.delete(label);
+    this.clients.get(label)?.close();
+    this.clients.delete(label);
   }
 
   async revoke(label: string): Promise<void> {
     const identity = await this.identity(label);
     await this.ledger.revoke(identity);
-    this.clients.get(label)?.close();
-    this.clients.delete(label);
+    this.forget(label);
   }
 
   /** The ledger connection that signs as this account (one per account, reused). */
@@ -136,6 +145,7 @@ export class EmbeddedNetwork {
   async close(): Promise<void> {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
+    this.identities.clear();
     this.wallet.close();
     for (const vault of this.vaults.values()) await vault.close();
     await this.ledger.close();

@@ -1,5 +1,5 @@
 import { DomainError } from '@medledger/core';
-import type { Ledger } from '@medledger/ledger';
+import type { CommittedTransaction, Ledger } from '@medledger/ledger';
 import type { FhirResource, Vault } from '@medledger/vault';
 
 /** One record the contract permitted, as the committed AuthorizeAccess result lists it. */
@@ -28,6 +28,8 @@ export interface AuthorizationProof {
   readonly requesterCertPem: string;
 }
 
+const RECENT_TRANSACTIONS = 256;
+
 // How old a committed authorization may be when a custodian releases data under it.
 const MAX_AUTHORIZATION_AGE_MS = 5 * 60 * 1000;
 
@@ -38,6 +40,9 @@ const MAX_AUTHORIZATION_AGE_MS = 5 * 60 * 1000;
  * from its vault, which re-checks the ciphertext and plaintext hashes against the anchored ones.
  */
 export class Custodian {
+  // A search releases many records under one authorization: its committed transaction is read from the ledger once.
+  private readonly recent = new Map<string, { tx: CommittedTransaction; records: readonly PermittedRecord[] }>();
+
   constructor(
     readonly mspId: string,
     private readonly ledger: Ledger,
@@ -54,8 +59,25 @@ export class Custodian {
     return record.resource;
   }
 
-  private async permittedRecord(proof: AuthorizationProof, recordId: string): Promise<PermittedRecord> {
+  private async committed(
+    proof: AuthorizationProof,
+  ): Promise<{ tx: CommittedTransaction; records: readonly PermittedRecord[] } | undefined> {
+    const key = `${proof.txId}@${proof.blockNumber}`;
+    const cached = this.recent.get(key);
+    if (cached !== undefined) return cached;
     const tx = await this.ledger.committedTransaction(proof.txId, proof.blockNumber);
+    // Only committed transactions are cached: they never change. An absent one may still be in flight.
+    if (tx === undefined) return undefined;
+    const records = tx.fcn === 'AuthorizeAccess' ? (JSON.parse(tx.result) as AuthorizeAccessResult).records : [];
+    if (this.recent.size >= RECENT_TRANSACTIONS) this.recent.delete(this.recent.keys().next().value ?? '');
+    const entry = { tx, records };
+    this.recent.set(key, entry);
+    return entry;
+  }
+
+  private async permittedRecord(proof: AuthorizationProof, recordId: string): Promise<PermittedRecord> {
+    const committed = await this.committed(proof);
+    const tx = committed?.tx;
     const refuse = (why: string): never => {
       throw new DomainError('ACCESS_DENIED', `custodian ${this.mspId} refused the release: ${why}`);
     };
@@ -65,8 +87,7 @@ export class Custodian {
     if (tx.creator.certPem !== proof.requesterCertPem) return refuse('the authorization was made by someone else');
     const age = this.clock().getTime() - Date.parse(tx.timestamp);
     if (!(age <= MAX_AUTHORIZATION_AGE_MS)) return refuse('the authorization is too old');
-    const result = JSON.parse(tx.result) as AuthorizeAccessResult;
-    const permitted = result.records.find((r) => r.recordId === recordId && r.custodian === this.mspId);
+    const permitted = committed?.records.find((r) => r.recordId === recordId && r.custodian === this.mspId);
     if (permitted === undefined) return refuse('the authorization does not cover this record');
     return permitted;
   }

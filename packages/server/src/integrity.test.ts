@@ -57,6 +57,16 @@ describe('integrity, erasure and no PHI on the ledger', () => {
     const anchored = JSON.parse(metadata) as { ciphertextSha256: string; plaintextHmac: string; version: number };
     const verdict = await server.medledger.network.vault('HospitalAMSP').verifyRecord(id, anchored.version, anchored);
     assert.equal(verdict.status, 'tampered');
+    const report = await server.medledger.integrity.verify();
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.problems.map((p) => [p.recordId, p.status]),
+      [[id, 'tampered']],
+    );
+    assert.ok(report.recordsChecked >= 5);
+    const api = await server.as('admin.hospa', 'POST', '/api/network/verify', {});
+    assert.equal(api.status, 200);
+    assert.equal(api.body.ok, false);
   });
 
   it('erasure makes a record unreadable for everyone while its audit history remains', async () => {
@@ -72,8 +82,13 @@ describe('integrity, erasure and no PHI on the ledger', () => {
     const events = (audit.body.entry ?? []).map((e) => e.resource as Json);
     assert.ok(events.some((e) => JSON.stringify(e).includes('record-erase')));
     assert.ok(events.some((e) => JSON.stringify(e).includes('record-create') && JSON.stringify(e).includes(id)));
-    const report = await server.medledger.network.ledger.verify();
-    assert.equal(report.ok, true, report.problems.join('; '));
+    const report = await server.medledger.integrity.verify();
+    assert.equal(report.ledger.ok, true, report.ledger.problems.join('; '));
+    assert.ok(report.recordsErased >= 1, 'the erased record keeps an intact tombstone');
+    assert.ok(
+      report.problems.every((p) => p.status === 'tampered'),
+      'only the record tampered with in the previous test is a problem',
+    );
   });
 
   it('after the story, no demo patient name, birth date, address, phone or identifier is anywhere in the ledger', async () => {

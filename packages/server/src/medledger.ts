@@ -7,6 +7,7 @@ import { EmbeddedNetwork } from './network/embedded-network.js';
 import { loadStorageKey, textHasher } from './secrets.js';
 import { AccessService } from './services/access.js';
 import { AccountService } from './services/accounts.js';
+import { IntegrityService } from './services/integrity.js';
 import { AccessGate } from './services/authorization.js';
 import { ConsentService } from './services/consents.js';
 import { Custodian } from './services/custodian.js';
@@ -40,6 +41,7 @@ export class Medledger {
     readonly patients: PatientService,
     readonly consents: ConsentService,
     readonly access: AccessService,
+    readonly integrity: IntegrityService,
     readonly clock: () => Date,
     readonly log: Logger,
   ) {}
@@ -89,6 +91,7 @@ export class Medledger {
         new PatientService(store, network, gateway, gate, clock),
         new ConsentService(gateway),
         new AccessService(store, gateway, storageKey, hashText, clock),
+        new IntegrityService(store, network, gateway),
         clock,
         log,
       );

@@ -298,6 +298,15 @@ export class ServerStore {
     );
   }
 
+  /** Every indexed record version, in record-id order, `limit` after `after`. */
+  recordVersions(after: string, limit: number): IndexedRecord[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM records WHERE record_id > ? ORDER BY record_id LIMIT ?')
+        .all(after, limit) as RecordRow[]
+    ).map(toRecord);
+  }
+
   markErased(fhirId: string): void {
     this.db.prepare('UPDATE records SET erased = 1 WHERE fhir_id = ?').run(fhirId);
   }

@@ -137,6 +137,8 @@ export interface Vault {
    * record belongs to another custodian).
    */
   put(input: PutRecordInput): Promise<PutRecordResult>;
+  /** Encrypts and stores several record versions in one database transaction: all of them or none. */
+  putMany(inputs: readonly PutRecordInput[]): Promise<PutRecordResult[]>;
   /**
    * Reads, verifies and decrypts a version (the highest one when `version` is undefined). Pass the hashes anchored on
    * the ledger as `expected`: a mismatch is refused.

@@ -22,7 +22,15 @@ import { createConfigKeyRing, openDirectoryKeyRing, type KeyEncryptionKey, type 
 import { PRIVATE_DIRECTORY_MODE } from './private-files.js';
 import { PostgresVaultStore } from './store/postgres-vault-store.js';
 import { SqliteVaultStore } from './store/sqlite-vault-store.js';
-import type { DataKeyRow, HmacKeyRow, RecordCursor, RecordRow, StoredRecord, VaultStore } from './store/vault-store.js';
+import type {
+  DataKeyRow,
+  HmacKeyRow,
+  NewRecordRows,
+  RecordCursor,
+  RecordRow,
+  StoredRecord,
+  VaultStore,
+} from './store/vault-store.js';
 import {
   expectAnchoredHashes,
   expectBinding,
@@ -100,9 +108,27 @@ export class EnvelopeVault implements Vault {
   }
 
   async put(input: PutRecordInput): Promise<PutRecordResult> {
+    const [result] = await this.putMany([input]);
+    if (result === undefined) throw new DomainError('INTERNAL', 'the vault stored nothing');
+    return result;
+  }
+
+  async putMany(inputs: readonly PutRecordInput[]): Promise<PutRecordResult[]> {
     this.assertOpen();
-    const binding = expectBinding(input);
-    const plaintext = Buffer.from(canonicalJson(expectResource(input.resource)), 'utf8');
+    const bindings = inputs.map((input) => expectBinding(input));
+    const keys = new Set(bindings.map((b) => `${b.recordId}\u0000${String(b.version)}`));
+    if (keys.size !== bindings.length) throw new DomainError('CONFLICT', 'the same record version is given twice');
+    const items: NewRecordRows[] = [];
+    for (const [i, binding] of bindings.entries()) {
+      items.push(await this.seal(binding, (inputs[i] as PutRecordInput).resource));
+    }
+    await this.store.insertRecords(items);
+    return items.map(({ row, dataKey }) => resultOf(row, dataKey.kekId));
+  }
+
+  /** Encrypts one record version under a fresh data key wrapped by the current KEK. */
+  private async seal(binding: RecordBinding, resource: unknown): Promise<NewRecordRows> {
+    const plaintext = Buffer.from(canonicalJson(expectResource(resource)), 'utf8');
     try {
       await this.assertWritable(binding);
       const kek = this.keys.current();
@@ -117,8 +143,7 @@ export class EnvelopeVault implements Vault {
         createdAt: this.now(),
         erasedAt: null,
       };
-      await this.store.insertRecord(row, sealed, { kekId: kek.id, wrappedKey });
-      return resultOf(row, kek.id);
+      return { row, sealed, dataKey: { kekId: kek.id, wrappedKey } };
     } finally {
       plaintext.fill(0);
     }

@@ -110,13 +110,11 @@ export class RecordService {
         createdAt: now,
       })),
     );
-    const stored: PutRecordResult[] = [];
     try {
-      for (const p of prepared) {
-        stored.push(
-          await vault.put({ recordId: p.recordId, version: p.version, custodian: mspId, resource: p.resource }),
-        );
-      }
+      // One database transaction for the whole batch: all ciphertexts or none.
+      const stored: PutRecordResult[] = await vault.putMany(
+        prepared.map((p) => ({ recordId: p.recordId, version: p.version, custodian: mspId, resource: p.resource })),
+      );
       const inputs = prepared.map((p, i) => ({
         recordId: p.recordId,
         patientId: p.facts.patientId,

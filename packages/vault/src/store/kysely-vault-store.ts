@@ -7,6 +7,7 @@ import type {
   DataKeyRow,
   HmacKeyRow,
   KekUseCount,
+  NewRecordRows,
   RecordCursor,
   RecordRow,
   StorageKind,
@@ -54,43 +55,55 @@ export abstract class KyselyVaultStore implements VaultStore {
   }
 
   async insertRecord(row: RecordRow, sealed: CiphertextRow, dataKey: WrappedKeyRow): Promise<void> {
+    await this.insertRecords([{ row, sealed, dataKey }]);
+  }
+
+  async insertRecords(items: readonly NewRecordRows[]): Promise<void> {
+    if (items.length === 0) return;
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('vault_records')
-          .values({
-            record_id: row.recordId,
-            version: row.version,
-            custodian: row.custodian,
-            ciphertext_sha256: row.ciphertextSha256,
-            plaintext_hmac: row.plaintextHmac,
-            created_at: row.createdAt,
-            erased_at: row.erasedAt,
-          })
+          .values(
+            items.map(({ row }) => ({
+              record_id: row.recordId,
+              version: row.version,
+              custodian: row.custodian,
+              ciphertext_sha256: row.ciphertextSha256,
+              plaintext_hmac: row.plaintextHmac,
+              created_at: row.createdAt,
+              erased_at: row.erasedAt,
+            })),
+          )
           .execute();
         await trx
           .insertInto('vault_ciphertexts')
-          .values({
-            record_id: row.recordId,
-            version: row.version,
-            iv: sealed.iv,
-            ciphertext: sealed.ciphertext,
-            auth_tag: sealed.authTag,
-          })
+          .values(
+            items.map(({ row, sealed }) => ({
+              record_id: row.recordId,
+              version: row.version,
+              iv: sealed.iv,
+              ciphertext: sealed.ciphertext,
+              auth_tag: sealed.authTag,
+            })),
+          )
           .execute();
         await trx
           .insertInto('vault_data_keys')
-          .values({
-            record_id: row.recordId,
-            version: row.version,
-            kek_id: dataKey.kekId,
-            wrapped_key: dataKey.wrappedKey,
-          })
+          .values(
+            items.map(({ row, dataKey }) => ({
+              record_id: row.recordId,
+              version: row.version,
+              kek_id: dataKey.kekId,
+              wrapped_key: dataKey.wrappedKey,
+            })),
+          )
           .execute();
       });
     } catch (error) {
       if (this.isUniqueViolation(error)) {
-        throw new DomainError('CONFLICT', `record ${row.recordId} version ${row.version} already exists in the vault`);
+        const names = items.map(({ row }) => `${row.recordId} version ${row.version}`).join(', ');
+        throw new DomainError('CONFLICT', `a record version already exists in the vault (one of: ${names})`);
       }
       throw error;
     }

@@ -61,6 +61,8 @@ export interface VaultStore {
    * @throws DomainError CONFLICT when (recordId, version) already exists (a tombstone included).
    */
   insertRecord(row: RecordRow, sealed: CiphertextRow, dataKey: WrappedKeyRow): Promise<void>;
+  /** Inserts several record versions in one transaction: all of them or none. */
+  insertRecords(items: readonly NewRecordRows[]): Promise<void>;
   /** One version, or the highest version when `version` is undefined. */
   readRecord(recordId: string, version?: number): Promise<StoredRecord | undefined>;
   /** Metadata of every version of a record (tombstones included), in version order. */
@@ -87,4 +89,11 @@ export interface VaultStore {
   /** How many wrapped keys each KEK id wraps (ids with no use are absent). */
   kekUsage(): Promise<Map<string, KekUseCount>>;
   close(): Promise<void>;
+}
+
+/** The rows of one new record version. */
+export interface NewRecordRows {
+  readonly row: RecordRow;
+  readonly sealed: CiphertextRow;
+  readonly dataKey: WrappedKeyRow;
 }

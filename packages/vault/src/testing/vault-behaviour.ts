@@ -256,6 +256,36 @@ export function describeVaultBehaviour(name: string, createBackend: () => Promis
       assert.deepEqual(read.resource, patient());
     });
 
+    it('stores several versions in one transaction with putMany, all or nothing', async () => {
+      const ids = ['r-00000000000000000000aa01', 'r-00000000000000000000aa02', 'r-00000000000000000000aa03'];
+      const results = await vault.putMany(
+        ids.map((recordId, i) => ({ recordId, version: 1, custodian: 'HospitalAMSP', resource: observation(i) })),
+      );
+      assert.deepEqual(
+        results.map((r) => r.recordId),
+        ids,
+      );
+      for (const [i, result] of results.entries()) {
+        assert.deepEqual((await vault.get(result.recordId, 1, result)).resource, observation(i));
+      }
+      const fresh = 'r-00000000000000000000aa04';
+      await expectDomainError(
+        vault.putMany([
+          { recordId: fresh, version: 1, custodian: 'HospitalAMSP', resource: observation(9) },
+          { recordId: ids[0] ?? '', version: 1, custodian: 'HospitalAMSP', resource: observation(9) },
+        ]),
+        'CONFLICT',
+      );
+      assert.deepEqual(await vault.versions(fresh), [], 'nothing of a refused batch is stored');
+      await expectDomainError(
+        vault.putMany([
+          { recordId: fresh, version: 1, custodian: 'HospitalAMSP', resource: observation(1) },
+          { recordId: fresh, version: 1, custodian: 'HospitalAMSP', resource: observation(2) },
+        ]),
+        'CONFLICT',
+      );
+    });
+
     it('refuses malformed input without echoing it', async () => {
       const resource = patient();
       await expectDomainError(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
-import { PUBLIC_URL, TestServer } from './testing/test-server.js';
+import { observationGrant, PUBLIC_URL, TestServer } from './testing/test-server.js';
 
 function assertOutcome(response: { status: number; body: Record<string, unknown>; text: string }, status: number) {
   assert.equal(response.status, status, response.text);
@@ -101,6 +101,43 @@ describe('API errors are OperationOutcomes with the right status', () => {
     assert.equal(second.body.entry?.length, 1);
     const ids = [...(page.body.entry ?? []), ...(second.body.entry ?? [])].map((e) => e.resource.id);
     assert.equal(new Set(ids).size, 2, 'the second page holds another resource');
+  });
+
+  it('searches by category and _lastUpdated, and serves the directory to anyone signed in', async () => {
+    const vitals = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}&category=vital-signs`);
+    assert.ok((vitals.body.entry?.length ?? 0) >= 1);
+    const labs = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}&category=laboratory`);
+    assert.equal(labs.body.total, 0);
+    const future = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}&_lastUpdated=gt2100-01-01`);
+    assert.equal(future.body.total, 0);
+    const recent = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}&_lastUpdated=ge2020-01-01`);
+    assert.ok((recent.body.total as number) >= 1);
+    const orgs = await server.as('alice', 'GET', '/fhir/Organization');
+    assert.equal(orgs.body.total, 5);
+    const house = await server.as('alice', 'GET', '/fhir/Practitioner/dr.house');
+    assert.equal(house.status, 200);
+    const roles = await server.as('alice', 'GET', '/fhir/PractitionerRole?_id=dr.house-HospitalBMSP');
+    assert.equal(roles.body.total, 1);
+  });
+
+  it('consents: read, history, revoke by DELETE; AuditEvent read by id', async () => {
+    const consent = await server.as('alice', 'POST', '/fhir/Consent', observationGrant(alice, '2030-01-01'));
+    const id = String(consent.body.id);
+    assert.equal((await server.as('alice', 'GET', `/fhir/Consent/${id}`)).body.status, 'active');
+    assert.equal((await server.as('dr.grey', 'GET', `/fhir/Consent/${id}`)).status, 404, 'only the patient reads it');
+    const removed = await server.as('alice', 'DELETE', `/fhir/Consent/${id}`);
+    assert.equal(removed.status, 200, removed.text);
+    const history = await server.as('alice', 'GET', `/fhir/Consent/${id}/_history`);
+    assert.deepEqual(
+      (history.body.entry ?? []).map((e) => e.resource.status),
+      ['active', 'inactive'],
+    );
+    const events = await server.as('alice', 'GET', '/fhir/AuditEvent?_count=1');
+    const eventId = String(events.body.entry?.[0]?.resource.id);
+    const event = await server.as('alice', 'GET', `/fhir/AuditEvent/${eventId}`);
+    assert.equal(event.status, 200);
+    assert.equal(event.body.resourceType, 'AuditEvent');
+    assert.equal((await server.as('bob', 'GET', `/fhir/AuditEvent/${eventId}`)).status, 404);
   });
 
   it('a patient sees only themself in a Patient search', async () => {

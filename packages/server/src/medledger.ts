@@ -96,6 +96,8 @@ export class Medledger {
         log,
       );
       await medledger.records.recover();
+      const discarded = await medledger.patients.recover();
+      if (discarded > 0) log.warn({ discarded }, 'removed patients of transaction Bundles interrupted by a crash');
       return medledger;
     } catch (error) {
       store.close();

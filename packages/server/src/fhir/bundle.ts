@@ -57,6 +57,28 @@ function response(status: string, resource?: Json): Json {
   return { response: { status, location }, resource };
 }
 
+/** Gives each record entry its record id now, so that references between entries can be resolved before writing. */
+function reserveRecordIds(records: readonly Entry[], references: Map<string, string>): Map<Entry, string> {
+  const reserved = new Map<Entry, string>();
+  for (const entry of records) {
+    const recordId = newId('r');
+    reserved.set(entry, recordId);
+    if (entry.fullUrl !== undefined)
+      references.set(entry.fullUrl, `${String(entry.resource?.resourceType)}/${recordId}`);
+  }
+  return reserved;
+}
+
+function requireTransactionEntry(entry: Entry, i: number): void {
+  const type = entry.resource?.resourceType;
+  if (entry.request.method !== 'POST' || typeof type !== 'string' || (type !== 'Patient' && !isRecordType(type))) {
+    throw new DomainError(
+      'INVALID_ARGUMENT',
+      `Bundle.entry[${i}]: a transaction may only POST Patient and clinical record resources (got ${entry.request.method} ${String(type)})`,
+    );
+  }
+}
+
 /**
  * A `transaction` Bundle: POST entries of Patient and clinical record types, urn:uuid references resolved, all or
  * nothing. Patients are registered first; every record is then registered in ONE ledger transaction, so either all
@@ -64,15 +86,7 @@ function response(status: string, resource?: Json): Json {
  */
 export async function processTransaction(medledger: Medledger, caller: Caller, bundle: Json): Promise<Json> {
   const entries = entriesOf(bundle);
-  entries.forEach((entry, i) => {
-    const type = entry.resource?.resourceType;
-    if (entry.request.method !== 'POST' || typeof type !== 'string' || (type !== 'Patient' && !isRecordType(type))) {
-      throw new DomainError(
-        'INVALID_ARGUMENT',
-        `Bundle.entry[${i}]: a transaction may only POST Patient and clinical record resources (got ${entry.request.method} ${String(type)})`,
-      );
-    }
-  });
+  entries.forEach(requireTransactionEntry);
   const records = entries.filter((e) => e.resource?.resourceType !== 'Patient');
   if (records.length > MAX_RECORDS_PER_TRANSACTION) {
     throw new DomainError(
@@ -81,13 +95,7 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
     );
   }
   const references = new Map<string, string>();
-  const reserved = new Map<Entry, string>();
-  for (const entry of records) {
-    const recordId = newId('r');
-    reserved.set(entry, recordId);
-    if (entry.fullUrl !== undefined)
-      references.set(entry.fullUrl, `${String(entry.resource?.resourceType)}/${recordId}`);
-  }
+  const reserved = reserveRecordIds(records, references);
   // Check scopes and validate everything before the first ledger transaction.
   for (const entry of entries) {
     requireScope(caller, String(entry.resource?.resourceType), 'c');
@@ -95,10 +103,12 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
   }
   const created: PatientEntry[] = [];
   const results = new Map<Entry, Json>();
+  const firstRecord = records[0] === undefined ? undefined : reserved.get(records[0]);
+  const journal = { bundleId: newId('b'), ...(firstRecord === undefined ? {} : { commitRecordId: firstRecord }) };
   try {
     for (const entry of entries.filter((e) => e.resource?.resourceType === 'Patient')) {
       const { id: _id, ...patient } = entry.resource as Json;
-      const { entry: registered, resource } = await medledger.patients.create(caller, patient as FhirResource);
+      const { entry: registered, resource } = await medledger.patients.create(caller, patient as FhirResource, journal);
       created.push(registered);
       if (entry.fullUrl !== undefined) references.set(entry.fullUrl, `Patient/${registered.patientId}`);
       results.set(entry, response('201 Created', resource));
@@ -109,8 +119,10 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
     });
     const stored = await medledger.records.write(caller, writes);
     records.forEach((entry, i) => results.set(entry, response('201 Created', stored[i]?.resource)));
+    medledger.store.removePendingBundle(journal.bundleId);
   } catch (error) {
     for (const patient of created) await medledger.patients.discard(patient);
+    medledger.store.removePendingBundle(journal.bundleId);
     throw error;
   }
   return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e)) };

@@ -27,7 +27,16 @@ export class PatientService {
   ) {}
 
   /** Registers a new patient at the caller's organisation and stores their demographics there. */
-  async create(caller: Caller, resource: FhirResource): Promise<{ entry: PatientEntry; resource: FhirResource }> {
+  /**
+   * Registers a new patient at the caller's organisation and stores their demographics there. Inside a transaction
+   * Bundle (`bundle`), the new patient is journaled first, so that a crash before the Bundle's records commit
+   * removes the demographics again on the next start (`recover`).
+   */
+  async create(
+    caller: Caller,
+    resource: FhirResource,
+    bundle?: { readonly bundleId: string; readonly commitRecordId?: string },
+  ): Promise<{ entry: PatientEntry; resource: FhirResource }> {
     const uid = `pu-${randomBytes(16).toString('hex')}`;
     const registered = await this.gateway.submit<{ patientId: string; homeOrg: string }>(
       caller.account.username,
@@ -35,7 +44,35 @@ export class PatientService {
       { patientUid: uid },
     );
     const { patientId, homeOrg } = registered.value;
-    return this.storeDemographics({ patientId, uid, homeOrg }, resource, 1);
+    const vaultRecordId = newId('r');
+    if (bundle !== undefined) {
+      this.store.addPendingBundlePatient({
+        bundleId: bundle.bundleId,
+        patientId,
+        homeOrg,
+        vaultRecordId,
+        ...(bundle.commitRecordId === undefined ? {} : { commitRecordId: bundle.commitRecordId }),
+        createdAt: this.clock().toISOString(),
+      });
+    }
+    return this.storeDemographics({ patientId, uid, homeOrg }, resource, 1, vaultRecordId);
+  }
+
+  /** Settles the patients of transaction Bundles a crash interrupted: kept if the Bundle committed, else removed. */
+  async recover(): Promise<number> {
+    let removed = 0;
+    const bundles = new Set<string>();
+    for (const pending of this.store.pendingBundlePatients()) {
+      bundles.add(pending.bundleId);
+      const committed =
+        pending.commitRecordId !== undefined && this.store.recordVersion(pending.commitRecordId) !== undefined;
+      if (committed) continue;
+      await this.network.vault(pending.homeOrg).remove(pending.vaultRecordId, 1);
+      this.store.deletePatient(pending.patientId);
+      removed += 1;
+    }
+    for (const bundleId of bundles) this.store.removePendingBundle(bundleId);
+    return removed;
   }
 
   async update(caller: Caller, patientId: string, resource: FhirResource): Promise<FhirResource> {
@@ -56,6 +93,7 @@ export class PatientService {
     who: { patientId: string; uid: string; homeOrg: string },
     resource: FhirResource,
     version: number,
+    vaultRecordId = newId('r'),
   ): Promise<{ entry: PatientEntry; resource: FhirResource }> {
     const now = this.clock().toISOString();
     const stored: FhirResource = {
@@ -63,7 +101,6 @@ export class PatientService {
       id: who.patientId,
       meta: { versionId: String(version), lastUpdated: now },
     };
-    const vaultRecordId = newId('r');
     await this.network
       .vault(who.homeOrg)
       .put({ recordId: vaultRecordId, version: 1, custodian: who.homeOrg, resource: stored });

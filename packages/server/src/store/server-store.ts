@@ -57,6 +57,16 @@ export interface PendingWrite {
   readonly createdAt: string;
 }
 
+export interface PendingBundlePatient {
+  readonly bundleId: string;
+  readonly patientId: string;
+  readonly homeOrg: string;
+  readonly vaultRecordId: string;
+  /** The first record of the Bundle: when it is committed, so is the Bundle (one ledger transaction). */
+  readonly commitRecordId?: string;
+  readonly createdAt: string;
+}
+
 interface AccountRow {
   username: string;
   display_name: string;
@@ -102,6 +112,9 @@ CREATE TABLE IF NOT EXISTS pending_writes (
   username TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (record_id, version));
 CREATE TABLE IF NOT EXISTS pending_erasures (
   record_id TEXT PRIMARY KEY, username TEXT NOT NULL, request_hash TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_bundle_patients (
+  bundle_id TEXT NOT NULL, patient_id TEXT NOT NULL, home_org TEXT NOT NULL, vault_record_id TEXT NOT NULL,
+  commit_record_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (bundle_id, patient_id));
 CREATE TABLE IF NOT EXISTS sealed_texts (hash TEXT PRIMARY KEY, sealed BLOB NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS used_assertions (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 `;
@@ -343,6 +356,47 @@ export class ServerStore {
       batchId: row.batch_id,
       custodian: row.custodian,
       username: row.username,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** A patient a transaction Bundle created: kept only if the Bundle's records commit (`commitRecordId`). */
+  addPendingBundlePatient(entry: PendingBundlePatient): void {
+    this.db
+      .prepare(
+        `INSERT INTO pending_bundle_patients (bundle_id, patient_id, home_org, vault_record_id, commit_record_id,
+         created_at) VALUES (?,?,?,?,?,?)`,
+      )
+      .run(
+        entry.bundleId,
+        entry.patientId,
+        entry.homeOrg,
+        entry.vaultRecordId,
+        entry.commitRecordId ?? null,
+        entry.createdAt,
+      );
+  }
+
+  removePendingBundle(bundleId: string): void {
+    this.db.prepare('DELETE FROM pending_bundle_patients WHERE bundle_id = ?').run(bundleId);
+  }
+
+  pendingBundlePatients(): PendingBundlePatient[] {
+    return (
+      this.db.prepare('SELECT * FROM pending_bundle_patients ORDER BY created_at').all() as Array<{
+        bundle_id: string;
+        patient_id: string;
+        home_org: string;
+        vault_record_id: string;
+        commit_record_id: string | null;
+        created_at: string;
+      }>
+    ).map((row) => ({
+      bundleId: row.bundle_id,
+      patientId: row.patient_id,
+      homeOrg: row.home_org,
+      vaultRecordId: row.vault_record_id,
+      ...(row.commit_record_id === null ? {} : { commitRecordId: row.commit_record_id }),
       createdAt: row.created_at,
     }));
   }

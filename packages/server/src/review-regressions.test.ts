@@ -71,6 +71,21 @@ describe('regressions from the server review', () => {
     assert.equal(forbidden.text.replace(id, 'ID'), missing.text.replace(missingId, 'ID'));
   });
 
+  it('a missing record and a forbidden one each cost one committed ledger transaction', async () => {
+    const bobs = await server.as('dr.house', 'GET', `/fhir/Observation?patient=${bob}`);
+    const forbiddenId = String(bobs.body.entry?.[0]?.resource.id);
+    const ledger = server.medledger.network.ledger;
+    const heightAfter = async (url: string): Promise<number> => {
+      const before = await ledger.height();
+      assert.equal((await server.as('dr.grey', 'GET', url)).status, 404);
+      return (await ledger.height()) - before;
+    };
+    assert.equal(await heightAfter(`/fhir/Observation/${forbiddenId}`), 1);
+    assert.equal(await heightAfter(`/fhir/Observation/r-${randomBytes(12).toString('hex')}`), 1);
+    assert.equal(await heightAfter(`/fhir/Patient/pt-${randomBytes(12).toString('hex')}`), 1);
+    assert.equal(await heightAfter('/fhir/Observation/not-an-id'), 0, 'a malformed id is refused by its form alone');
+  });
+
   it('a purpose the role may not assert is refused before anything is looked up', async () => {
     const aliceObs = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}`);
     const id = String(aliceObs.body.entry?.[0]?.resource.id);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError } from '@medledger/core';
+import { DomainError, PATTERNS } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import type { EmbeddedNetwork } from '../network/embedded-network.js';
 import type { PatientEntry, ServerStore } from '../store/server-store.js';
@@ -111,7 +111,13 @@ export class PatientService {
 
   async read(caller: Caller, patientId: string): Promise<FhirResource> {
     const entry = this.store.patient(patientId);
-    if (entry === undefined) throw notFound('Patient', patientId);
+    if (entry === undefined) {
+      // As costly as a refused read (principle 7): the ledger records an attempt on an id that has no patient.
+      if (PATTERNS.patientId.test(patientId)) {
+        await this.gate.authorize(caller, { patientId, resourceTypes: ['Patient'], interaction: 'read' });
+      }
+      throw notFound('Patient', patientId);
+    }
     if (!(await this.readAuthorized(caller, entry))) throw notFound('Patient', patientId);
     return this.demographics(entry);
   }

@@ -1,4 +1,4 @@
-import { DomainError } from '@medledger/core';
+import { DomainError, PATTERNS } from '@medledger/core';
 import type { RecordMetadata } from '@medledger/core';
 import type { FhirResource, PutRecordResult } from '@medledger/vault';
 import { recordFacts } from '../fhir/resource-facts.js';
@@ -59,6 +59,11 @@ export class RecordService {
     private readonly log: Logger,
     private readonly hashText: (text: string) => string,
   ) {}
+
+  /** A pseudonymous patient id no patient has (derived from the deployment's storage key). */
+  private get decoyPatientId(): string {
+    return `pt-${this.hashText('medledger decoy patient').slice(0, 24)}`;
+  }
 
   // Updates and erasures of one record run one at a time, so an erasure cannot miss a version an update just added.
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -276,7 +281,19 @@ export class RecordService {
 
   async read(caller: Caller, resourceType: string, fhirId: string): Promise<FhirResource> {
     const record = this.current(resourceType, fhirId);
-    if (record === undefined) throw notFound(resourceType, fhirId);
+    if (record === undefined) {
+      // An id of the right form that does not exist costs the same committed authorization as a forbidden one, so
+      // the two cannot be told apart by timing (principle 7). It is audited under a decoy patient nobody has.
+      if (PATTERNS.recordId.test(fhirId)) {
+        await this.gate.authorize(caller, {
+          patientId: this.decoyPatientId,
+          resourceTypes: [resourceType],
+          recordIds: [fhirId],
+          interaction: 'read',
+        });
+      }
+      throw notFound(resourceType, fhirId);
+    }
     const authorization = await this.gate.authorize(caller, {
       patientId: record.patientId,
       resourceTypes: [resourceType],

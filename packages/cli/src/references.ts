@@ -13,6 +13,8 @@ export interface WhoAmI {
 }
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** The ledger's pseudonymous patient ids; anything else (a name, an MRN) is a usage error, caught before a request. */
+const PATIENT_ID = /^pt-[0-9a-f]{24}$/;
 
 /** `Type/id` from `Type/id` (or a bare id when `type` is given); exit 2 on anything else. */
 export function reference(text: string, type?: string): string {
@@ -22,8 +24,12 @@ export function reference(text: string, type?: string): string {
   if (kind === undefined || !/^[A-Z][A-Za-z]+$/.test(kind) || !FHIR_ID.test(id) || rest.length > 0) {
     throw usageError(`expected ${type === undefined ? 'Type/id' : `${type}/id`}, got ${JSON.stringify(text)}`);
   }
-  if (type !== undefined && kind !== type)
+  if (type !== undefined && kind !== type) {
     throw usageError(`expected a ${type} reference, got ${JSON.stringify(text)}`);
+  }
+  if (kind === 'Patient' && !PATIENT_ID.test(id)) {
+    throw usageError(`not a Medledger patient id: ${JSON.stringify(text)} (expected Patient/pt- and 24 hex digits)`);
+  }
   return `${kind}/${id}`;
 }
 

@@ -16,7 +16,6 @@ export interface AccessRequestView {
   readonly status: string;
   readonly createdAt: string;
   readonly expiresAt: string;
-  readonly consentId?: string;
 }
 
 interface RequestOptions {
@@ -33,10 +32,11 @@ interface ApproveOptions {
   readonly until?: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const REQUEST_ID = /^ar-[0-9a-f]{24}$/;
 
 function requestId(text: string): string {
-  if (!REQUEST_ID.test(text)) throw usageError(`not an access request id: ${JSON.stringify(text)}`);
+  if (!REQUEST_ID.test(text))
+    throw usageError(`not an access request id: ${JSON.stringify(text)} (expected ar- and 24 hex digits)`);
   return text;
 }
 
@@ -74,13 +74,12 @@ async function respond(
           ...(options.types === undefined ? {} : { resourceTypes: resourceTypes(options.types, '--types') }),
           ...(options.until === undefined ? {} : { periodEnd: fhirDate(options.until, '--until') }),
         };
-  const answer = await (
-    await ctx.api()
-  ).post<AccessRequestView>(`/api/access-requests/${encodeURIComponent(requestId(id))}/${decision}`, body);
+  const path = `/api/access-requests/${encodeURIComponent(requestId(id))}/${decision}`;
+  const answer = await (await ctx.api()).post<{ request: AccessRequestView; consent?: { id: string } }>(path, body);
   if (ctx.out.json) ctx.out.data(answer);
   else {
-    ctx.out.line(describe(ctx, answer));
-    if (answer.consentId !== undefined) ctx.out.line(`  the contract wrote Consent/${answer.consentId}`);
+    ctx.out.line(describe(ctx, answer.request));
+    if (answer.consent !== undefined) ctx.out.line(`  the contract wrote Consent/${answer.consent.id}`);
   }
   return undefined;
 }

@@ -2,6 +2,7 @@ import { examples } from '../command.js';
 import type { CommandRegistration } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
+import { reference } from '../references.js';
 
 /** An account as `/api/admin/users` shows it (never its password hash). */
 export interface AccountView {
@@ -75,7 +76,7 @@ async function add(ctx: Context, username: string, options: AddOptions): Promise
     username,
     displayName: options.name ?? username,
     role: options.role,
-    ...(options.patient === undefined ? {} : { patient: options.patient }),
+    ...(options.patient === undefined ? {} : { patient: reference(options.patient, 'Patient') }),
     ...(options.system === true ? { kind: 'system' } : { password: await newPassword(ctx, username, options) }),
   };
   const account = await api.post<AccountView>('/api/admin/users', body);

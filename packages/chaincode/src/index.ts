@@ -1,7 +1,8 @@
 import { MedledgerContract } from './contract/medledger-contract.js';
 
 export { MedledgerContract };
-export type { AuthorizeAccessResult, AuthorizeCohortResult, CohortMember, PermittedRecord } from './contract/access.js';
+export type { AuthorizeCohortResult, CohortMember } from './contract/access.js';
+export type { AuthorizeAccessResult, PermittedRecord } from '@medledger/core';
 export type { ErasureReceipt } from './contract/records.js';
 export type { BudgetReceipt } from './contract/studies.js';
 

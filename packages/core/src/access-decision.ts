@@ -192,3 +192,26 @@ export function decideRecordWrite(input: WriteInput, record: RecordFacts): Recor
   }
   return deny(DENY_REASONS.defaultDeny);
 }
+
+/** What the custodian needs to release one permitted record: its identity, version and hashes. */
+export interface PermittedRecord {
+  readonly recordId: string;
+  readonly resourceType: string;
+  readonly version: number;
+  readonly custodian: string;
+  readonly ciphertextSha256: string;
+  readonly plaintextHmac: string;
+  readonly basis: AccessBasis;
+}
+
+/**
+ * AuthorizeAccess's answer to the caller (and what a custodian reads back from the committed transaction). It never
+ * says whether records were withheld or whether the patient exists (principle 7): a refusal and an empty result look
+ * the same. Only a purpose the caller's role may not assert is reported, since that says nothing about the data.
+ */
+export interface AuthorizeAccessResult {
+  readonly auditEventId: string;
+  readonly txId: string;
+  readonly purposeAccepted: boolean;
+  readonly records: readonly PermittedRecord[];
+}

@@ -16,11 +16,9 @@ import { PatientService } from './services/patients.js';
 import { RecordService } from './services/records.js';
 import { ServerStore } from './store/server-store.js';
 
-export interface Logger {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
-}
+import type { Logger } from './logger.js';
+
+export type { Logger } from './logger.js';
 
 export interface OpenOptions {
   readonly clock?: () => Date;

@@ -1,6 +1,7 @@
 import { decideRecordAccess, DENY_REASONS, isGrantActive, roleMayAssert } from '@medledger/core';
 import type {
-  AccessBasis,
+  AuthorizeAccessResult,
+  PermittedRecord,
   AuditedRecord,
   AuditOutcome,
   AuthorizeAccessInput,
@@ -24,29 +25,6 @@ import {
   listPatientRecords,
 } from './store.js';
 import type { Tx } from './tx.js';
-
-/** What the custodian needs to release one permitted record: its identity, version and hashes. */
-export interface PermittedRecord {
-  readonly recordId: string;
-  readonly resourceType: string;
-  readonly version: number;
-  readonly custodian: string;
-  readonly ciphertextSha256: string;
-  readonly plaintextHmac: string;
-  readonly basis: AccessBasis;
-}
-
-/**
- * The answer to the caller. It never says whether records were withheld or whether the patient exists (principle 7):
- * a refusal and an empty result look the same. Only a purpose the caller's role may not assert is reported, since
- * that says nothing about the data.
- */
-export interface AuthorizeAccessResult {
-  readonly auditEventId: string;
-  readonly txId: string;
-  readonly purposeAccepted: boolean;
-  readonly records: readonly PermittedRecord[];
-}
 
 interface PatientDecision {
   readonly permitted: PermittedRecord[];

@@ -61,7 +61,8 @@ import type { ContractHarness } from '../testing/contract-harness.js';
 import { consentResource, fhir, sha256, testRecordId } from '../testing/medledger-fixture.js';
 import { createTestNetwork } from '../testing/test-ca.js';
 import type { TestIdentity } from '../testing/test-ca.js';
-import type { AuthorizeAccessResult, AuthorizeCohortResult } from './access.js';
+import type { AuthorizeAccessResult } from '@medledger/core';
+import type { AuthorizeCohortResult } from './access.js';
 import { MedledgerContract } from './medledger-contract.js';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import { consentResource, fhir, optInPermit, sha256, testRecordId } from '../tes
 import { createTestNetwork } from '../testing/test-ca.js';
 import type { TestIdentity, TestNetwork } from '../testing/test-ca.js';
 import { MedledgerContract } from './medledger-contract.js';
-import type { AuthorizeAccessResult } from './access.js';
+import type { AuthorizeAccessResult } from '@medledger/core';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scenario vocabulary

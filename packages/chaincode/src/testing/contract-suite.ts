@@ -8,7 +8,8 @@ import type {
   RecordMetadata,
   StudyRecord,
 } from '@medledger/core';
-import type { AuthorizeAccessResult, AuthorizeCohortResult } from '../contract/access.js';
+import type { AuthorizeAccessResult } from '@medledger/core';
+import type { AuthorizeCohortResult } from '../contract/access.js';
 import { fhir, optInPermit, sha256, testRecordId, testRequestId } from './contract-fixture.js';
 import type { ContractFixture } from './contract-fixture.js';
 import { testPatientUid } from './test-ca.js';

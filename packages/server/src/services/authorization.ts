@@ -2,7 +2,8 @@ import { DomainError } from '@medledger/core';
 import type { Interaction } from '@medledger/core';
 import type { EmbeddedNetwork } from '../network/embedded-network.js';
 import type { Caller } from './caller.js';
-import type { AuthorizationProof, AuthorizeAccessResult, Custodian, PermittedRecord } from './custodian.js';
+import type { AuthorizeAccessResult, PermittedRecord } from '@medledger/core';
+import type { AuthorizationProof, Custodian } from './custodian.js';
 import type { LedgerGateway } from './ledger-gateway.js';
 import type { FhirResource } from '@medledger/vault';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DomainError } from '@medledger/core';
 import { TestServer } from '../testing/test-server.js';
 import { Custodian } from './custodian.js';
-import type { AuthorizeAccessResult } from './custodian.js';
+import type { AuthorizeAccessResult } from '@medledger/core';
 
 describe('Custodian.release trusts only the committed authorization on its own ledger copy', () => {
   let server: TestServer;

@@ -1,24 +1,7 @@
 import { DomainError } from '@medledger/core';
+import type { AuthorizeAccessResult, PermittedRecord } from '@medledger/core';
 import type { CommittedTransaction, Ledger } from '@medledger/ledger';
 import type { FhirResource, Vault } from '@medledger/vault';
-
-/** One record the contract permitted, as the committed AuthorizeAccess result lists it. */
-export interface PermittedRecord {
-  readonly recordId: string;
-  readonly resourceType: string;
-  readonly version: number;
-  readonly custodian: string;
-  readonly ciphertextSha256: string;
-  readonly plaintextHmac: string;
-  readonly basis: string;
-}
-
-export interface AuthorizeAccessResult {
-  readonly auditEventId: string;
-  readonly txId: string;
-  readonly purposeAccepted: boolean;
-  readonly records: readonly PermittedRecord[];
-}
 
 /** A committed authorization as a requester presents it to a custodian. */
 export interface AuthorizationProof {

@@ -5,6 +5,7 @@ import { recordFacts } from '../fhir/resource-facts.js';
 import type { RecordFactsInput } from '../fhir/resource-facts.js';
 import type { EmbeddedNetwork } from '../network/embedded-network.js';
 import type { IndexedRecord, PendingWrite, ServerStore } from '../store/server-store.js';
+import type { Logger } from '../logger.js';
 import { serviceLabel } from '../network/embedded-network.js';
 import type { AccessGate } from './authorization.js';
 import { newId } from './caller.js';
@@ -37,12 +38,6 @@ interface PreparedWrite {
 
 /** Largest number of records one ledger transaction registers (RegisterRecords' limit). */
 export const MAX_RECORDS_PER_TRANSACTION = 500;
-
-interface Logger {
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
-  info(details: object, message: string): void;
-}
 
 /**
  * The write, read and erase paths of clinical records (DESIGN.md data flows). A write is journaled, encrypted into the

@@ -74,6 +74,7 @@ export const registerAudit: CommandRegistration = (program, wrap) => {
   examples(
     program
       .command('audit [patient]')
+      .summary("a patient's access log from the ledger (table or --json)")
       .description(
         "a patient's access log from the ledger: every read, search, denial, consent change and break-glass " +
           '(patients see their own; privacy officers their organisation’s)',

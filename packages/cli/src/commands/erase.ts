@@ -47,6 +47,7 @@ export const registerErase: CommandRegistration = (program, wrap) => {
   examples(
     program
       .command('erase <Type/id>')
+      .summary('crypto-shred a record (the audit trail stays)')
       .description(
         "crypto-shred a record: its data key and ciphertext are destroyed and an erasure receipt goes on the ledger. By the patient, or by the custodian's privacy officer or administrator with the patient's request",
       )

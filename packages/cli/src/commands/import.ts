@@ -196,6 +196,7 @@ export const registerImport: CommandRegistration = (program, wrap) => {
   examples(
     program
       .command('import <paths...>')
+      .summary('import FHIR Bundles, NDJSON or Synthea output (progress bar, summary per type)')
       .description(
         'import FHIR R4 data: Bundles (.json), NDJSON (.ndjson/.jsonl, e.g. Bulk Data exports) or a Synthea output ' +
           "directory, as transaction Bundles of at most 500 records, into the signed-in user's organisation. Only Patient " +

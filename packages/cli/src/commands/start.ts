@@ -59,6 +59,7 @@ export const registerStart: CommandRegistration = (program, wrap) => {
   examples(
     program
       .command('start')
+      .summary('run the server in this process (as npm start)')
       .description('run the server in this process (the same as npm start); configured by the environment (README)')
       .option('--port <port>', 'listen on this port (env PORT; default 8080; 0 picks a free port)')
       .option('--host <address>', 'listen on this address (env HOST; default 127.0.0.1)')

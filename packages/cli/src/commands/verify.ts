@@ -113,6 +113,7 @@ export const registerVerify: CommandRegistration = (program, wrap) => {
   examples(
     program
       .command('verify')
+      .summary('full integrity check of the ledger and every record (exit 1 on any problem)')
       .description(
         'full integrity check: blocks, signatures, world state, and every record version against its ledger hashes; ' +
           'exit 1 on any problem. In-process on --data-dir (stop the server first), or over HTTP with --url as an administrator',

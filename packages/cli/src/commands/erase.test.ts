@@ -30,7 +30,10 @@ describe('medledger erase', () => {
     const erased = await server.run(['erase', target, '--user', 'alice'], { answers: ['erase'] });
     assert.equal(erased.code, 0, erased.stderr);
     assert.match(erased.prompts[0]?.question ?? '', /cannot|for good/);
-    assert.match(erased.stdout, /erased .*erasure receipt .* is on the ledger/);
+    assert.match(
+      erased.stdout,
+      /^Condition\/r-[0-9a-f]{24} erased: .*erasure receipt ae-[0-9a-f]{24} is on the ledger\n$/,
+    );
     assert.equal((await server.api('alice', `/fhir/${target}`)).status, 404);
     assert.equal((await server.api('dr.grey', `/fhir/${target}`)).status, 404);
     const again = await server.run(['erase', target, '--yes', '--user', 'alice']);

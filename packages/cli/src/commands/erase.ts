@@ -39,7 +39,7 @@ async function erase(ctx: Context, text: string, options: EraseOptions): Promise
     ...(request === undefined ? {} : { headers: { 'x-patient-request': request } }),
   });
   if (ctx.out.json) ctx.out.data(outcome);
-  else ctx.out.line(`${ctx.out.color.red('erased')} ${errorText(outcome, target)}`);
+  else ctx.out.line(errorText(outcome, `${target} erased`));
   return undefined;
 }
 

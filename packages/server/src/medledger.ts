@@ -4,6 +4,7 @@ import { ORGANIZATIONS } from '@medledger/core';
 import { TokenService } from './auth/token-service.js';
 import type { ServerConfig } from './config.js';
 import { EmbeddedNetwork } from './network/embedded-network.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { loadStorageKey, textHasher } from './secrets.js';
 import { AccessService } from './services/access.js';
 import { AccountService } from './services/accounts.js';
@@ -42,11 +43,22 @@ export class Medledger {
     readonly integrity: IntegrityService,
     readonly clock: () => Date,
     readonly log: Logger,
+    private readonly unlock: () => void,
   ) {}
 
   static async open(config: ServerConfig, options: OpenOptions): Promise<Medledger> {
-    const clock = options.clock ?? (() => new Date());
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const unlock = lockDataDir(config.dataDir);
+    try {
+      return await Medledger.openLocked(config, options, unlock);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+  }
+
+  private static async openLocked(config: ServerConfig, options: OpenOptions, unlock: () => void): Promise<Medledger> {
+    const clock = options.clock ?? (() => new Date());
     const storageKey = loadStorageKey(config.dataDir, config.storageKey);
     const log = options.log;
     const network = await EmbeddedNetwork.open({
@@ -92,6 +104,7 @@ export class Medledger {
         new IntegrityService(store, network, gateway),
         clock,
         log,
+        unlock,
       );
       await medledger.records.recover();
       const discarded = await medledger.patients.recover();
@@ -105,7 +118,11 @@ export class Medledger {
   }
 
   async close(): Promise<void> {
-    await this.network.close();
-    this.store.close();
+    try {
+      await this.network.close();
+      this.store.close();
+    } finally {
+      this.unlock();
+    }
   }
 }

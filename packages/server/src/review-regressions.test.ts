@@ -225,6 +225,10 @@ describe('regressions from the server review', () => {
     }
   });
 
+  it('refuses a second process on the same data directory while the first runs', async () => {
+    await assert.rejects(TestServer.start({ dataDir: server.dataDir }), /in use by process/);
+  });
+
   it('a failure after the ledger committed keeps the record (the ledger is the truth)', async () => {
     const store = server.medledger.store;
     const original = store.indexRecord.bind(store);

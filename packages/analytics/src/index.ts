@@ -14,3 +14,17 @@ export { BLOOD_PRESSURE, CONDITIONS, MEASURES, MEDICATIONS, SMOKING, VACCINES } 
 // Cohort features
 export type { PatientFeatures } from './cohort/features.js';
 export { AGE_90_PLUS_EXTENSION, ageFromBirthDate, extractFeatures } from './cohort/features.js';
+
+// De-identification
+export type {
+  DeidentificationReport,
+  DeidentifiedExport,
+  QuasiIdentifier,
+  SafeHarborOptions,
+} from './deid/safe-harbor.js';
+export { BIRTH_YEAR_RANGE_EXTENSION, deidentify, QUASI_IDENTIFIERS } from './deid/safe-harbor.js';
+export type { KAnonymityResult, QuasiIdentifierRow } from './deid/k-anonymity.js';
+export { enforceKAnonymity } from './deid/k-anonymity.js';
+export { deriveStudyKey, MIN_STUDY_KEY_BYTES, pseudonym } from './deid/pseudonym.js';
+export { generalizeZip, RESTRICTED_ZIP3 } from './deid/restricted-zip3.js';
+export { KEPT_EXTENSIONS, REMOVED_BY_TYPE, REMOVED_ELEMENTS, REMOVED_PATTERNS } from './deid/scrub.js';

@@ -28,3 +28,22 @@ export { enforceKAnonymity } from './deid/k-anonymity.js';
 export { deriveStudyKey, MIN_STUDY_KEY_BYTES, pseudonym } from './deid/pseudonym.js';
 export { generalizeZip, RESTRICTED_ZIP3 } from './deid/restricted-zip3.js';
 export { KEPT_EXTENSIONS, REMOVED_BY_TYPE, REMOVED_ELEMENTS, REMOVED_PATTERNS } from './deid/scrub.js';
+
+// Differential privacy
+export type { RandomSource } from './dp/random.js';
+export { CryptoRandom } from './dp/random.js';
+export { bernoulli, bernoulliExpNeg, geometricAlpha, sampleDiscreteLaplace } from './dp/discrete-laplace.js';
+export type { BudgetReceipt, BudgetSpend, PrivacyAccountant } from './dp/accountant.js';
+export { MemoryPrivacyAccountant } from './dp/accountant.js';
+export type { DpMean, DpRelease, NoiseSource, ReleaseOptions, SumBounds } from './dp/release.js';
+export {
+  clampToGrid,
+  cryptoNoise,
+  gridOf,
+  queryHash,
+  releaseCount,
+  releaseHistogram,
+  releaseMean,
+  releaseSum,
+  sumSensitivity,
+} from './dp/release.js';

@@ -1,0 +1,63 @@
+import { DomainError, expectEpsilon, PATTERNS, toMicroEpsilon } from '@medledger/core';
+
+export interface BudgetSpend {
+  /** The epsilon this release costs: in (0, 10] with at most six decimals, as the contract accepts. */
+  readonly epsilon: number;
+  /** SHA-256 (hex) of the release's description (see `queryHash`): what the spend was for, on the ledger. */
+  readonly queryHash: string;
+}
+
+export interface BudgetReceipt {
+  readonly spentMicro: number;
+  readonly remainingMicro: number;
+  readonly queryHash: string;
+}
+
+/**
+ * Where a study's epsilon budget lives. `spend` must commit the spend before it resolves and must refuse with
+ * DomainError BUDGET_EXHAUSTED (leaving the budget unchanged) when the study has too little left. The production
+ * implementation submits the contract's `SpendPrivacyBudget` transaction ({ studyId, epsilon, queryHash }), which keeps
+ * the balance in micro-epsilon integers and serialises concurrent spends by MVCC; `MemoryPrivacyAccountant` is the
+ * in-process equivalent for tests and local analyses.
+ */
+export interface PrivacyAccountant {
+  spend(request: BudgetSpend): Promise<BudgetReceipt>;
+}
+
+/** An in-memory accountant with the contract's arithmetic: whole micro-epsilons, all-or-nothing spends. */
+export class MemoryPrivacyAccountant implements PrivacyAccountant {
+  readonly #budgetMicro: number;
+  #spentMicro = 0;
+
+  /** @throws DomainError INVALID_ARGUMENT for a budget outside (0, 10] or with more than six decimals */
+  constructor(budgetEpsilon: number) {
+    this.#budgetMicro = toMicroEpsilon(expectEpsilon(budgetEpsilon, 'budget'));
+  }
+
+  get remainingMicro(): number {
+    return this.#budgetMicro - this.#spentMicro;
+  }
+
+  get spentMicro(): number {
+    return this.#spentMicro;
+  }
+
+  spend(request: BudgetSpend): Promise<BudgetReceipt> {
+    try {
+      const spend = toMicroEpsilon(expectEpsilon(request.epsilon, 'epsilon'));
+      if (!PATTERNS.sha256Hex.test(request.queryHash)) {
+        throw new DomainError('INVALID_ARGUMENT', 'queryHash must be 64 lowercase hex digits');
+      }
+      if (spend > this.remainingMicro) {
+        throw new DomainError(
+          'BUDGET_EXHAUSTED',
+          `privacy budget exhausted: ${this.remainingMicro} micro-epsilon left`,
+        );
+      }
+      this.#spentMicro += spend;
+      return Promise.resolve({ spentMicro: spend, remainingMicro: this.remainingMicro, queryHash: request.queryHash });
+    } catch (error: unknown) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}

@@ -47,3 +47,8 @@ export {
   releaseSum,
   sumSensitivity,
 } from './dp/release.js';
+
+// Models
+export type { Coefficient, LogisticModel, LogisticOptions } from './model/logistic.js';
+export { fitLogisticRegression, predictProbability, rocAuc } from './model/logistic.js';
+export { normalCdf, twoSidedP, Z_975 } from './model/normal.js';

@@ -1,45 +1,36 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DomainError } from '@medledger/core';
 
 const LOCK_FILE = 'medledger.lock';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One process per data directory: the embedded ledger orders and commits blocks in-process, so a second process on
- * the same files would fork the chain. A lock left by a process that died (kill -9, power cut) is taken over.
+ * the same files would fork the chain. The lock is SQLite's exclusive lock on a small lock database, which the
+ * operating system drops when the holder dies (kill -9, power cut): no PID files, no stale-lock guessing.
  * @returns the function that releases the lock
- * @throws DomainError CONFLICT when a live process holds the directory
+ * @throws DomainError CONFLICT when another process (or another open in this one) holds the directory
  */
 export function lockDataDir(dataDir: string): () => void {
-  const path = join(dataDir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        rmSync(path, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isSafeInteger(holder) && holder > 0 && alive(holder)) {
-        throw new DomainError(
-          'CONFLICT',
-          `the data directory ${dataDir} is in use by process ${holder}; stop it first (one process per data directory)`,
-        );
-      }
-      rmSync(path, { force: true });
+  const db = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; in EXCLUSIVE locking mode the connection keeps it until closed.
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
+    db.exec('BEGIN EXCLUSIVE; DELETE FROM holder; COMMIT');
+    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') === true) {
+      throw new DomainError(
+        'CONFLICT',
+        `the data directory ${dataDir} is in use by another Medledger process; stop it first (one process per data directory)`,
+      );
     }
+    throw error;
   }
-  throw new DomainError('CONFLICT', `could not lock the data directory ${dataDir}`);
+  return () => {
+    if (db.open) db.close();
+  };
 }

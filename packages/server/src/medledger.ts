@@ -107,8 +107,12 @@ export class Medledger {
         unlock,
       );
       await medledger.records.recover();
-      const discarded = await medledger.patients.recover();
-      if (discarded > 0) log.warn({ discarded }, 'removed patients of transaction Bundles interrupted by a crash');
+      try {
+        const discarded = await medledger.patients.recover();
+        if (discarded > 0) log.warn({ discarded }, 'removed patients of transaction Bundles interrupted by a crash');
+      } catch (error) {
+        log.error({ err: error }, 'ALERT: patients of an interrupted Bundle could not be settled; needs an operator');
+      }
       return medledger;
     } catch (error) {
       store.close();

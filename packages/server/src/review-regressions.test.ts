@@ -225,8 +225,45 @@ describe('regressions from the server review', () => {
     }
   });
 
+  it('an erasure after an unsettled update covers the newer version too', async () => {
+    const created = await server.as(
+      'dr.grey',
+      'POST',
+      '/fhir/Observation',
+      observation(alice, { effectiveDateTime: '2021-01-01' }),
+    );
+    const id = String(created.body.id);
+    const store = server.medledger.store;
+    const original = store.indexRecord.bind(store);
+    store.indexRecord = () => {
+      throw new Error('simulated index failure');
+    };
+    try {
+      const update = await server.as('dr.grey', 'PUT', `/fhir/Observation/${id}`, {
+        ...observation(alice),
+        id,
+        status: 'amended',
+      });
+      assert.equal(update.status, 500, 'the update committed on the ledger but could not be indexed');
+    } finally {
+      store.indexRecord = original;
+    }
+    assert.equal(store.pendingWrites().length > 0, true, 'the committed update is still journaled');
+    const erase = await server.as('alice', 'DELETE', `/fhir/Observation/${id}`);
+    assert.equal(erase.status, 200, erase.text);
+    assert.deepEqual(store.pendingWrites(), []);
+    for (const version of store.versionsOf(id)) {
+      const rows = await server.medledger.network.vault('HospitalAMSP').versions(version.recordId);
+      assert.ok(
+        rows.every((row) => row.erasedAt !== null),
+        `version ${version.version} is shredded`,
+      );
+    }
+    assert.equal((await server.as('dr.grey', 'GET', `/fhir/Observation/${id}`)).status, 404);
+  });
+
   it('refuses a second process on the same data directory while the first runs', async () => {
-    await assert.rejects(TestServer.start({ dataDir: server.dataDir }), /in use by process/);
+    await assert.rejects(TestServer.start({ dataDir: server.dataDir }), /in use by another Medledger process/);
   });
 
   it('a failure after the ledger committed keeps the record (the ledger is the truth)', async () => {

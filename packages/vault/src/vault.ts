@@ -58,6 +58,8 @@ import type {
 } from './vault-types.js';
 
 const REWRAP_BATCH = 500;
+/** One INSERT per table per batch: 7 parameters a row stays far below PostgreSQL's 65,535 bind parameters. */
+const MAX_PUT_MANY = 1000;
 const DEFAULT_LIST_LIMIT = 500;
 const MAX_LIST_LIMIT = 5000;
 
@@ -115,6 +117,9 @@ export class EnvelopeVault implements Vault {
 
   async putMany(inputs: readonly PutRecordInput[]): Promise<PutRecordResult[]> {
     this.assertOpen();
+    if (inputs.length > MAX_PUT_MANY) {
+      throw new DomainError('INVALID_ARGUMENT', `putMany takes at most ${MAX_PUT_MANY} record versions`);
+    }
     const bindings = inputs.map((input) => expectBinding(input));
     const keys = new Set(bindings.map((b) => `${b.recordId}\u0000${String(b.version)}`));
     if (keys.size !== bindings.length) throw new DomainError('CONFLICT', 'the same record version is given twice');

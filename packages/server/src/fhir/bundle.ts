@@ -121,8 +121,22 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
     records.forEach((entry, i) => results.set(entry, response('201 Created', stored[i]?.resource)));
     medledger.store.removePendingBundle(journal.bundleId);
   } catch (error) {
-    for (const patient of created) await medledger.patients.discard(patient);
-    medledger.store.removePendingBundle(journal.bundleId);
+    // If the records' fate is still open (their write is journaled, unsettled), the patients stay journaled too and
+    // recovery decides for both; otherwise the records are not on the ledger and the new patients go.
+    const unsettled = medledger.store.pendingWrites().some((w) => w.recordId === journal.commitRecordId);
+    if (!unsettled) {
+      for (const patient of created) {
+        await medledger.patients.discard(patient).catch((discardError: unknown) => {
+          medledger.log.error(
+            { err: discardError, patientId: patient.patientId },
+            'ALERT: could not remove the demographics of a failed Bundle; recovery retries',
+          );
+        });
+      }
+      if (created.every((patient) => medledger.store.patient(patient.patientId) === undefined)) {
+        medledger.store.removePendingBundle(journal.bundleId);
+      }
+    }
     throw error;
   }
   return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e)) };

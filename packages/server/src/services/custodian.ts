@@ -51,7 +51,15 @@ export class Custodian {
     const tx = await this.ledger.committedTransaction(proof.txId, proof.blockNumber);
     // Only committed transactions are cached: they never change. An absent one may still be in flight.
     if (tx === undefined) return undefined;
-    const records = tx.fcn === 'AuthorizeAccess' ? (JSON.parse(tx.result) as AuthorizeAccessResult).records : [];
+    // Only this custodian's records are kept: the rest of a large authorization is another custodian's business.
+    const records =
+      tx.fcn === 'AuthorizeAccess'
+        ? (JSON.parse(tx.result) as AuthorizeAccessResult).records.filter((r) => r.custodian === this.mspId)
+        : [];
+    for (const [cachedKey, cached] of this.recent) {
+      if (this.clock().getTime() - Date.parse(cached.tx.timestamp) > MAX_AUTHORIZATION_AGE_MS)
+        this.recent.delete(cachedKey);
+    }
     if (this.recent.size >= RECENT_TRANSACTIONS) this.recent.delete(this.recent.keys().next().value ?? '');
     const entry = { tx, records };
     this.recent.set(key, entry);

@@ -58,20 +58,29 @@ export class PatientService {
     return this.storeDemographics({ patientId, uid, homeOrg }, resource, 1, vaultRecordId);
   }
 
-  /** Settles the patients of transaction Bundles a crash interrupted: kept if the Bundle committed, else removed. */
+  /**
+   * Settles the patients of transaction Bundles a crash interrupted: kept if the Bundle's records committed, removed if
+   * they did not, left journaled while their write is itself unsettled (run after the records' recovery).
+   */
   async recover(): Promise<number> {
     let removed = 0;
-    const bundles = new Set<string>();
+    const unsettled = new Set(this.store.pendingWrites().map((w) => w.recordId));
+    const bundles = new Map<string, boolean>();
     for (const pending of this.store.pendingBundlePatients()) {
-      bundles.add(pending.bundleId);
+      if (pending.commitRecordId !== undefined && unsettled.has(pending.commitRecordId)) {
+        bundles.set(pending.bundleId, false);
+        continue;
+      }
       const committed =
         pending.commitRecordId !== undefined && this.store.recordVersion(pending.commitRecordId) !== undefined;
-      if (committed) continue;
-      await this.network.vault(pending.homeOrg).remove(pending.vaultRecordId, 1);
-      this.store.deletePatient(pending.patientId);
-      removed += 1;
+      if (!committed) {
+        await this.network.vault(pending.homeOrg).remove(pending.vaultRecordId, 1);
+        this.store.deletePatient(pending.patientId);
+        removed += 1;
+      }
+      if (!bundles.has(pending.bundleId)) bundles.set(pending.bundleId, true);
     }
-    for (const bundleId of bundles) this.store.removePendingBundle(bundleId);
+    for (const [bundleId, settled] of bundles) if (settled) this.store.removePendingBundle(bundleId);
     return removed;
   }
 

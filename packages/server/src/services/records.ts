@@ -341,6 +341,9 @@ export class RecordService {
     fhirId: string,
     patientRequest: string | undefined,
   ): Promise<Record<string, string>> {
+    // A write the ledger may have committed but the index does not know yet could be a newer version of this record:
+    // settle every pending write first, so that the erasure covers the head and every version.
+    await this.settlePending();
     const record = this.current(resourceType, fhirId);
     if (record === undefined) throw notFound(resourceType, fhirId);
     const input = {
@@ -360,12 +363,27 @@ export class RecordService {
       this.clock().toISOString(),
     );
     await this.shredAll(fhirId);
+    // The content is gone from here on: no read and no new version may find the record, even if the receipt below
+    // fails (recovery resubmits it from the journal).
+    this.store.markErased(fhirId);
     const receipt = await this.gateway.submit<Record<string, string>>(caller.account.username, 'EraseRecord', input);
-    this.store.transaction(() => {
-      this.store.markErased(fhirId);
-      this.store.removePendingErasure(record.recordId);
-    });
+    this.store.removePendingErasure(record.recordId);
     return receipt.value;
+  }
+
+  /** Settles every journaled write now. @throws DomainError LEDGER_UNAVAILABLE when one cannot be settled yet */
+  private async settlePending(): Promise<void> {
+    const batches = new Map<string, PendingWrite[]>();
+    for (const write of this.store.pendingWrites()) {
+      batches.set(write.batchId, [...(batches.get(write.batchId) ?? []), write]);
+    }
+    for (const writes of batches.values()) {
+      try {
+        await this.settle(writes);
+      } catch (error) {
+        throw new DomainError('LEDGER_UNAVAILABLE', 'an earlier write is not settled yet; try again', { cause: error });
+      }
+    }
   }
 
   /** Destroys the data keys and ciphertexts of every version of a record that the vault still holds. */

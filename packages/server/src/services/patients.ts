@@ -26,7 +26,6 @@ export class PatientService {
     private readonly clock: () => Date,
   ) {}
 
-  /** Registers a new patient at the caller's organisation and stores their demographics there. */
   /**
    * Registers a new patient at the caller's organisation and stores their demographics there. Inside a transaction
    * Bundle (`bundle`), the new patient is journaled first, so that a crash before the Bundle's records commit

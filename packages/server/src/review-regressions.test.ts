@@ -262,6 +262,37 @@ describe('regressions from the server review', () => {
     assert.equal((await server.as('dr.grey', 'GET', `/fhir/Observation/${id}`)).status, 404);
   });
 
+  it('an administrator adds and revokes a person: the revoked token stops working at once', async () => {
+    const added = await server.as(
+      'admin.hospa',
+      'POST',
+      '/api/admin/users',
+      { username: 'nurse.joy', displayName: 'Nurse Joy', role: 'clinician', password: 'a-long-enough-password' },
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(added.status, 201, added.text);
+    assert.equal(added.body.passwordHash, undefined, 'no password hash in the answer');
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=password&username=nurse.joy&password=a-long-enough-password',
+    });
+    const token = (JSON.parse(login.body) as { access_token: string }).access_token;
+    const before = await server.as(undefined, 'GET', `/fhir/Observation?patient=${alice}`, undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(before.status, 200);
+    const revoked = await server.as('admin.hospa', 'POST', '/api/admin/users/nurse.joy/revoke', {});
+    assert.equal(revoked.status, 200, revoked.text);
+    const after = await server.as(undefined, 'GET', `/fhir/Observation?patient=${alice}`, undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(after.status, 401);
+    const other = await server.as('admin.hospb', 'POST', '/api/admin/users/dr.grey/revoke', {});
+    assert.equal(other.status, 404, "an administrator cannot revoke another organisation's account");
+  });
+
   it('refuses a second process on the same data directory while the first runs', async () => {
     await assert.rejects(TestServer.start({ dataDir: server.dataDir }), /in use by another Medledger process/);
   });

@@ -5,28 +5,14 @@
 // and references between imported resources are rewritten to the entries' fullUrls; the server resolves those within
 // one transaction, and `transactionBundle` resolves those to earlier transactions from what they created.
 import { randomUUID } from 'node:crypto';
+import { MAX_RECORDS_PER_TRANSACTION, TRANSACTION_TYPES } from '@medledger/server';
 import type { Json } from './json.js';
 
 export type { Json };
 
-/** The resource types a Medledger transaction may POST (Patient and the clinical record types; Binary excepted). */
-export const IMPORTED_TYPES: ReadonlySet<string> = new Set([
-  'Patient',
-  'Encounter',
-  'Observation',
-  'Condition',
-  'Procedure',
-  'MedicationRequest',
-  'AllergyIntolerance',
-  'Immunization',
-  'DiagnosticReport',
-  'DocumentReference',
-  'Coverage',
-  'Claim',
-]);
-
-/** RegisterRecords' limit: records (not counting the Patient) per transaction. */
-export const MAX_RECORDS_PER_TRANSACTION = 500;
+/** The resource types a Medledger transaction may POST, and how many records one may hold: the server's own. */
+export const IMPORTED_TYPES: ReadonlySet<string> = TRANSACTION_TYPES;
+export { MAX_RECORDS_PER_TRANSACTION };
 
 export const NOT_STORED = 'not stored by Medledger (only Patient and clinical records are)';
 

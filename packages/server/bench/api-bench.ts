@@ -2,7 +2,7 @@
 //   reads   — GET /fhir/Observation/{id} by dr.grey (HospitalA clinician, alice's home org): each read submits and
 //             waits for a committed AuthorizeAccess. Target ≥ 2,000 req/s with p99 ≤ 50 ms.
 //   creates — POST /fhir/Observation (one vault write + one RegisterRecord each). Target ≥ 1,000 resources/s.
-//   import  — the Synthea R4 bundles as POST /fhir transactions (see synthea.ts). Target ≥ 3,000 resources/s.
+//   import  — the Synthea R4 bundles as POST /fhir transactions (planned by the CLI's converter, packages/cli/src/fhir-import.ts). Target ≥ 3,000 resources/s.
 // The server runs in this process (startServer), on a fresh temp data directory, and is stopped at the end.
 // Usage: npm run bench:api [-- --seconds 10 --connections 16,64 --bundles 4 --only reads|creates|import]
 // Synthea bundles: MEDLEDGER_SYNTHEA_DIR or --synthea (default /work/shared/data/synthea-r4).
@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEMO_PASSWORD, loadConfig, startServer } from '../src/index.js';
-import { emptyStats, noteCreated, preparePatient, transactionBundle } from './synthea.js';
-import type { ImportStats, PreparedPatient } from './synthea.js';
+import { emptySummary, noteCreated, planImport, transactionBundle } from '@medledger/cli';
+import type { ImportSummary, PatientPlan, SourceResource } from '@medledger/cli';
 
 const SCENARIOS = ['reads', 'creates', 'import'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -229,16 +229,34 @@ function createRequests(token: string, patientId: string): autocannon.Request[] 
   }));
 }
 
-function loadSynthea(dir: string): { patients: PreparedPatient[]; stats: ImportStats } {
-  const stats = emptyStats();
+/** The Synthea bundles planned as the `medledger import` command plans them (one converter for both). */
+function loadSynthea(dir: string): { patients: PatientPlan[]; summary: ImportSummary; entries: number } {
+  const summary = emptySummary();
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
     .sort();
   if (files.length === 0) throw new Error(`no Synthea bundles (*.json) in ${dir}`);
-  const patients = files.map((name) =>
-    preparePatient(JSON.parse(readFileSync(join(dir, name), 'utf8')) as unknown, name, stats),
-  );
-  return { patients, stats };
+  let entries = 0;
+  const patients = files.flatMap((name) => {
+    const bundle = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+      entry?: Array<{ fullUrl?: string; resource?: unknown }>;
+    };
+    const items: SourceResource[] = (bundle.entry ?? []).flatMap((entry) =>
+      typeof entry.resource === 'object' && entry.resource !== null
+        ? [
+            {
+              source: name,
+              ...(entry.fullUrl === undefined ? {} : { fullUrl: entry.fullUrl }),
+              resource: entry.resource as Record<string, unknown>,
+            },
+          ]
+        : [],
+    );
+    entries += items.length;
+    summary.files += 1;
+    return planImport(items, summary);
+  });
+  return { patients, summary, entries };
 }
 
 interface ImportSample {
@@ -251,12 +269,7 @@ interface ImportSample {
 }
 
 /** Sends one patient's transactions in order; when one is refused, the patient's later ones are skipped. */
-async function importPatient(
-  client: Client,
-  token: string,
-  patient: PreparedPatient,
-  sample: ImportSample,
-): Promise<void> {
+async function importPatient(client: Client, token: string, patient: PatientPlan, sample: ImportSample): Promise<void> {
   const created = new Map<string, string>();
   for (const chunk of patient.chunks) {
     const prepared = performance.now();
@@ -276,7 +289,7 @@ async function importPatient(
       return;
     }
     sample.transactions += 1;
-    sample.resources += noteCreated(chunk, response.body, created);
+    sample.resources += Object.values(noteCreated(chunk, response.body, created)).reduce((a, b) => a + b, 0);
   }
 }
 
@@ -284,7 +297,7 @@ async function importPatient(
 async function importLoop(
   client: Client,
   token: string,
-  patients: readonly PreparedPatient[],
+  patients: readonly PatientPlan[],
   concurrency: number,
   durationSeconds: number,
 ): Promise<ImportSample> {
@@ -315,7 +328,7 @@ async function importLoop(
 async function importRow(
   client: Client,
   token: string,
-  patients: readonly PreparedPatient[],
+  patients: readonly PatientPlan[],
   concurrency: number,
 ): Promise<Row> {
   const {
@@ -357,21 +370,23 @@ function printRow(row: Row): void {
   );
 }
 
-function printStats(stats: ImportStats): void {
+function printPlan(patients: readonly PatientPlan[], summary: ImportSummary, entries: number): void {
   const list = (counts: Record<string, number>): string =>
     Object.entries(counts)
       .sort((a, b) => b[1] - a[1])
       .map(([key, n]) => `${key} ${n}`)
       .join(', ');
-  const kept = Object.values(stats.kept).reduce((a, b) => a + b, 0);
-  const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-  console.log(
-    `Synthea: ${stats.bundles} bundles, ${stats.entries} entries → ${kept} kept in ${stats.transactions} transactions, ${dropped} dropped`,
+  const kept = patients.reduce((n, patient) => n + patient.size, 0);
+  const transactions = patients.reduce((n, patient) => n + patient.chunks.length, 0);
+  const skipped = Object.fromEntries(
+    Object.entries(summary.skipped).map(([type, reasons]) => [type, Object.values(reasons).reduce((a, b) => a + b, 0)]),
   );
-  console.log(`  kept: ${list(stats.kept)}`);
-  console.log(`  dropped (type not stored by Medledger): ${list(stats.dropped)}`);
-  console.log(`  references cut (target dropped; display kept): ${list(stats.cutReferences)}`);
-  console.log(`  references to a later transaction (cut): ${stats.forwardReferences}\n`);
+  const dropped = Object.values(skipped).reduce((a, b) => a + b, 0);
+  console.log(
+    `Synthea: ${summary.files} bundles, ${entries} entries → ${kept} kept in ${transactions} transactions, ${dropped} dropped`,
+  );
+  console.log(`  dropped (type not stored by Medledger): ${list(skipped)}`);
+  console.log(`  references cut (target dropped; display kept): ${list(summary.cutReferences)}\n`);
 }
 
 async function runReads(client: Client, token: string, patientId: string, rows: Row[]): Promise<void> {
@@ -398,8 +413,8 @@ async function runCreates(client: Client, token: string, patientId: string, rows
 }
 
 async function runImport(client: Client, token: string, rows: Row[]): Promise<void> {
-  const { patients, stats } = loadSynthea(values.synthea);
-  printStats(stats);
+  const { patients, summary, entries } = loadSynthea(values.synthea);
+  printPlan(patients, summary, entries);
   if (warmupSeconds > 0) {
     const warmup: ImportSample = {
       resources: 0,
@@ -409,7 +424,7 @@ async function runImport(client: Client, token: string, rows: Row[]): Promise<vo
       clientMs: 0,
       elapsedMs: 0,
     };
-    const smallest = [...patients].sort((a, b) => a.resources - b.resources).slice(0, 2);
+    const smallest = [...patients].sort((a, b) => a.size - b.size).slice(0, 2);
     for (const patient of smallest) await importPatient(client, token, patient, warmup);
     if (warmup.failures.size > 0)
       throw new Error(`the import fails before the benchmark: ${[...warmup.failures.keys()].join('; ')}`);

@@ -6,3 +6,5 @@ export { createApp } from './http/app.js';
 export { provisionDemo, DEMO_PASSWORD, DEMO_STAFF } from './demo.js';
 export { startServer } from './start.js';
 export type { IntegrityReport, RecordProblem } from './services/integrity.js';
+export { TRANSACTION_TYPES } from './fhir/resource-facts.js';
+export { MAX_RECORDS_PER_TRANSACTION } from './services/records.js';

@@ -18,6 +18,12 @@ export const RECORD_TYPES: Readonly<Record<string, { readonly patient: string; r
   Binary: { patient: 'securityContext', category: 'document' },
 };
 
+/** What a transaction Bundle from an import may POST: Patient and the record types (Binary, an attachment, excepted). */
+export const TRANSACTION_TYPES: ReadonlySet<string> = new Set([
+  'Patient',
+  ...Object.keys(RECORD_TYPES).filter((type) => type !== 'Binary'),
+]);
+
 export function isRecordType(type: string): boolean {
   return Object.hasOwn(RECORD_TYPES, type);
 }

@@ -1,4 +1,4 @@
-import { DomainError, PATTERNS } from '@medledger/core';
+import { DomainError, MAX_BATCH_RECORDS, PATTERNS } from '@medledger/core';
 import type { RecordMetadata } from '@medledger/core';
 import type { FhirResource, PutRecordResult } from '@medledger/vault';
 import { recordFacts } from '../fhir/resource-facts.js';
@@ -37,7 +37,7 @@ interface PreparedWrite {
 }
 
 /** Largest number of records one ledger transaction registers (RegisterRecords' limit). */
-export const MAX_RECORDS_PER_TRANSACTION = 500;
+export const MAX_RECORDS_PER_TRANSACTION = MAX_BATCH_RECORDS;
 
 /**
  * The write, read and erase paths of clinical records (DESIGN.md data flows). A write is journaled, encrypted into the

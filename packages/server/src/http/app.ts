@@ -15,6 +15,7 @@ import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerTokenRoute } from './token-route.js';
+import { registerWebUi } from './web-ui.js';
 
 const FHIR_JSON = 'application/fhir+json';
 type Json = Record<string, unknown>;
@@ -221,6 +222,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   });
 
   registerApiRoutes(app, medledger, withCaller);
+  await registerWebUi(app);
   app.log.info({ purposeHeader: PURPOSE_HEADER, requestIdPattern: PATTERNS.requestId.source }, 'routes ready');
   return app;
 }

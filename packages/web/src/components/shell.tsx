@@ -1,0 +1,80 @@
+import { useEffect } from 'react';
+import { AppShell, Burger, Button, Group, NavLink, Text, Title, VisuallyHidden } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
+import { ROLE_NAMES, organizationName } from '../logic/codes.js';
+import type { Portal } from '../portals/portal.js';
+import { useSession, useSessionState } from '../session.js';
+
+/**
+ * The frame of every portal: a header with the person and Sign out, the portal's navigation (a drawer on phones),
+ * and the page. The page title names the portal and page only, never a patient.
+ */
+export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Element {
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const { me } = useSession();
+  const { signOut } = useSessionState();
+  const location = useLocation();
+  const current =
+    portal.pages.find((page) => page.path !== '' && location.pathname.endsWith(`/${page.path}`)) ??
+    portal.pages.find((page) => page.path === '');
+
+  useEffect(() => {
+    document.title = `${current?.label ?? portal.title} · ${portal.title} · Medledger`;
+    close();
+  }, [current, portal.title, close]);
+
+  return (
+    <AppShell
+      header={{ height: 60 }}
+      navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Open navigation" />
+            <Title order={1} size="h3">
+              Medledger <VisuallyHidden>—</VisuallyHidden>
+              <Text span c="dimmed" fw={400} visibleFrom="xs">
+                {portal.title}
+              </Text>
+            </Title>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Text size="sm" visibleFrom="sm" data-testid="signed-in-as">
+              {me.displayName} · {ROLE_NAMES[me.role]} · {organizationName(me.organization)}
+            </Text>
+            <Button
+              variant="default"
+              size="xs"
+              onClick={() => {
+                signOut('signed-out');
+              }}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label={`${portal.title} navigation`}>
+        {portal.pages.map((page) => (
+          <NavLink
+            key={page.path}
+            component={RouterNavLink}
+            to={page.path === '' ? `/${portal.path}` : `/${portal.path}/${page.path}`}
+            end
+            label={page.label}
+            rightSection={page.badge === undefined ? undefined : <page.badge key={location.pathname} />}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Title order={2} mb="md">
+          {current?.label}
+        </Title>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,35 @@
+import type { AuditEvent, Bundle, Consent, Resource } from '@medplum/fhirtypes';
+import { resourcesOf } from '../../api/client.js';
+import type { ApiClient } from '../../api/client.js';
+import type { AccessRequest, Whoami } from '../../api/types.js';
+import { toAccessLogEntry } from '../../logic/timeline.js';
+import type { AccessLogEntry } from '../../logic/timeline.js';
+
+export function patientId(me: Whoami): string {
+  return (me.patient ?? '').replace('Patient/', '');
+}
+
+/** Everything the patient may see of their own record (PATRQT is never consent-gated). */
+export async function loadMyRecord(api: ApiClient, me: Whoami): Promise<Resource[]> {
+  const bundle = await api.get<Bundle>(`/fhir/Patient/${patientId(me)}/$everything?_count=200`);
+  return resourcesOf(bundle);
+}
+
+export async function loadConsents(api: ApiClient): Promise<Consent[]> {
+  return api.search<Consent>('/fhir/Consent');
+}
+
+export async function loadAccessLog(api: ApiClient, names: ReadonlyMap<string, string>): Promise<AccessLogEntry[]> {
+  const events = await api.search<AuditEvent>('/fhir/AuditEvent?_count=200');
+  return events.map((event) => toAccessLogEntry(event, names));
+}
+
+export async function loadRequests(api: ApiClient): Promise<AccessRequest[]> {
+  return api.get<AccessRequest[]>('/api/access-requests');
+}
+
+/** Emergency accesses of the last seven days: shown as an alert and counted on the badge. */
+export function recentEmergencies(entries: readonly AccessLogEntry[], now: number): AccessLogEntry[] {
+  const week = 7 * 24 * 3600 * 1000;
+  return entries.filter((entry) => entry.kind === 'break-glass-start' && now - Date.parse(entry.when) < week);
+}

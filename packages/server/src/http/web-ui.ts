@@ -76,7 +76,10 @@ export async function registerWebUi(app: FastifyInstance, root: string = default
   app.get('/*', { schema: { hide: true } }, (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const last = path.slice(path.lastIndexOf('/') + 1);
-    if (isApiPath(path) || last.includes('.')) { reply.callNotFound(); return; }
+    if (isApiPath(path) || last.includes('.')) {
+      reply.callNotFound();
+      return;
+    }
     return sendPage(reply);
   });
 }

@@ -169,7 +169,7 @@ export function Chart({
                 access{me.role === 'clinician' ? ', or use emergency access if their life or health is at risk' : ''}.
               </Alert>
             )}
-            <Group align="flex-start" grow preventGrowOverflow={false} wrap="wrap">
+            <Group align="flex-start" wrap="wrap">
               <RequestAccess patientId={patientId} />
               {me.role === 'clinician' && !emergency && (
                 <BreakGlass

@@ -1,0 +1,344 @@
+// End-to-end: a real Medledger server (embedded ledger, demo accounts, empty data directory) and Debian's Chromium
+// driven by playwright-core. Follows alice and dr.house through grant, revoke, break-glass, review and verify, and
+// saves a screenshot of each portal's main page to docs/screenshots/.
+// Run: npm run test:e2e (installs chromium with apt-get when /usr/bin/chromium is missing).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const PASSWORD = 'medledger-demo';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  console.log('# installing chromium with apt-get');
+  const result = spawnSync('bash', ['-c', 'apt-get update && apt-get install -y chromium'], { stdio: 'inherit' });
+  assert.equal(result.status, 0, 'apt-get install chromium failed');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+async function waitForHealth(base: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`the server exited with ${String(server.exitCode)}`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('the server did not become ready');
+}
+
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 24 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
+  let dataDir: string;
+  let profileDir: string;
+  let server: ChildProcess;
+  let base = '';
+  let context: BrowserContext;
+  let page: Page;
+  let alicePatientId = '';
+  const logFile = join(tmpdir(), `medledger-e2e-server-${String(process.pid)}.log`);
+
+  async function signIn(username: string, on: Page = page): Promise<void> {
+    await on.goto(`${base}/`);
+    await on.getByLabel(/^Username/).fill(username);
+    await on.getByLabel(/^Password/).fill(PASSWORD);
+    await on.getByRole('button', { name: 'Sign in' }).click();
+    await on.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  async function signOut(): Promise<void> {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You have signed out.').waitFor();
+  }
+
+  async function nav(label: string): Promise<void> {
+    await page.getByRole('link', { name: label }).click();
+    await page.getByRole('heading', { level: 2, name: label }).waitFor();
+  }
+
+  async function shot(name: string): Promise<void> {
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  }
+
+  async function noPhiLeaks(): Promise<void> {
+    const title = await page.title();
+    assert.doesNotMatch(title, /alice|anders|bob|baker|pt-/i, `page title "${title}"`);
+    assert.doesNotMatch(page.url(), /pt-|alice|anders/i, `URL ${page.url()}`);
+    const stored = await page.evaluate(() => ({
+      local: window.localStorage.length,
+      session: window.sessionStorage.length,
+      cookies: document.cookie,
+    }));
+    assert.deepEqual(stored, { local: 0, session: 0, cookies: '' }, 'nothing kept in browser storage');
+  }
+
+  before(async () => {
+    ensureChromium();
+    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
+    assert.equal(build.status, 0, 'web build failed');
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'medledger-e2e-data-'));
+    profileDir = mkdtempSync(join(tmpdir(), 'medledger-e2e-profile-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${String(port)}`;
+    const log = createWriteStream(logFile);
+    server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/start.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        MEDLEDGER_DATA_DIR: dataDir,
+        MEDLEDGER_PUBLIC_URL: base,
+        MEDLEDGER_DEMO: '1',
+        MEDLEDGER_TOKEN_RATE_LIMIT: '1000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout?.pipe(log);
+    server.stderr?.pipe(log);
+    await waitForHealth(base, server, 180_000);
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1200, height: 760 },
+    });
+    context.setDefaultTimeout(30_000);
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  after(async () => {
+    await context.close().catch(() => undefined);
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+    if (process.exitCode !== undefined && process.exitCode !== 0 && existsSync(logFile))
+      console.log(readFileSync(logFile, 'utf8').slice(-4000));
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+    rmSync(logFile, { force: true });
+  });
+
+  it('refuses a wrong password with a clear message', async () => {
+    await page.goto(`${base}/patient/sharing`);
+    await page.getByLabel(/^Username/).fill('alice');
+    await page.getByLabel(/^Password/).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Wrong username or password.').waitFor();
+    assert.match(page.url(), /\/login$/);
+  });
+
+  it('shows alice her records timeline and her Medledger ID, with no PHI in the title, URL or storage', async () => {
+    await signIn('alice');
+    await page.getByRole('heading', { level: 2, name: 'My records' }).waitFor();
+    await page.getByText('Heart rate').waitFor();
+    await page.getByText('Hypertension').waitFor();
+    alicePatientId = (await page.getByTestId('my-patient-id').textContent()) ?? '';
+    assert.match(alicePatientId, /^pt-/);
+    await noPhiLeaks();
+    await shot('patient');
+  });
+
+  it('alice grants dr.house her vital signs and labs, after reading the preview in words', async () => {
+    await nav('Share my data');
+    await page.getByRole('combobox', { name: /Who may see it/ }).fill('House');
+    await page.getByRole('option', { name: /Dr\. Gregory House/ }).click();
+    await page.getByLabel('Vital signs and lab results').check();
+    assert.equal(await page.getByLabel('Mental health').isChecked(), false, 'sensitive categories start unticked');
+    await page.getByLabel(/^Until/).fill(inDays(30));
+    const preview = (await page.getByTestId('consent-preview').textContent()) ?? '';
+    assert.match(preview, /^Dr\. Gregory House may see your vital signs and lab results for treatment until /);
+    assert.match(preview, /Sensitive information .* stays hidden\./);
+    await page.getByRole('button', { name: 'Save and share' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Who can see my data' }).waitFor();
+    const card = page.getByTestId('active-consent');
+    await card.waitFor();
+    assert.match((await card.textContent()) ?? '', /Dr\. Gregory House may see your vital signs and lab results/);
+    await signOut();
+  });
+
+  it('dr.house sees exactly what alice shared, and "not shared with you" for the rest', async () => {
+    await signIn('dr.house');
+    await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
+    await page.getByRole('button', { name: 'Open chart', exact: true }).click();
+    await page.getByRole('heading', { level: 3, name: /Alice Anders/ }).waitFor();
+    const records = page.getByTestId('chart-record');
+    await records.first().waitFor();
+    assert.equal(await records.count(), 1);
+    assert.match((await records.first().textContent()) ?? '', /Heart rate.*72/);
+    assert.equal(await page.getByText('Hypertension').count(), 0, 'the Condition is not shown');
+    assert.match((await page.getByTestId('not-shared-types').textContent()) ?? '', /Not shared with you.*conditions/);
+    await noPhiLeaks();
+    await shot('clinician');
+    await signOut();
+  });
+
+  it('alice revokes; dr.house then sees "not shared with you"', async () => {
+    await signIn('alice');
+    await nav('Who can see my data');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('button', { name: 'Revoke access' }).click();
+    await page.getByText('You are not sharing your data with anyone.').waitFor();
+    await signOut();
+
+    await signIn('dr.house');
+    await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
+    await page.getByRole('button', { name: 'Open chart', exact: true }).click();
+    const notShared = page.getByTestId('not-shared');
+    await notShared.waitFor();
+    assert.match((await notShared.textContent()) ?? '', /Not shared with you/);
+    assert.equal(await page.getByTestId('chart-record').count(), 0);
+  });
+
+  it('dr.house breaks the glass with a reason and sees the chart with a countdown', async () => {
+    await page.getByRole('button', { name: /Emergency access \(break the glass\)/ }).click();
+    const start = page.getByRole('button', { name: 'Start emergency access' });
+    assert.equal(await start.isDisabled(), true, 'a reason is mandatory');
+    await page.getByLabel(/^Reason/).fill('Unconscious in the emergency department, no relatives reachable');
+    await start.click();
+    const countdown = page.getByTestId('emergency-countdown');
+    await countdown.waitFor();
+    assert.match((await countdown.textContent()) ?? '', /Emergency access: \d+:\d\d:\d\d left/);
+    await page.getByText('Hypertension').waitFor();
+    await page.getByText('Heart rate').waitFor();
+    await signOut();
+  });
+
+  it('alice sees the emergency alert and the highlighted entry in her access log', async () => {
+    await signIn('alice');
+    const alert = page.getByTestId('emergency-alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) used emergency access/);
+    await nav('Access log');
+    const entry = page.getByTestId('log-emergency').filter({ hasText: 'used emergency access (break-glass)' });
+    await entry.first().waitFor();
+    assert.match((await entry.first().textContent()) ?? '', /Dr\. Gregory House/);
+    await page.getByLabel('Emergency access only').check({ force: true });
+    assert.equal(await page.getByTestId('log-entry').count(), 0, 'the filter leaves only emergency access');
+    await signOut();
+  });
+
+  it("po.hospa (alice's hospital) sees the emergency access in the audit log; po.hospb reviews it", async () => {
+    await signIn('po.hospa');
+    await page.getByRole('heading', { level: 2, name: 'Emergency access reviews' }).waitFor();
+    await nav('Audit log');
+    await page.getByTestId('audit-emergency').first().waitFor();
+    assert.match((await page.getByTestId('audit-emergency').first().textContent()) ?? '', /Dr\. Gregory House/);
+    await signOut();
+
+    await signIn('po.hospb');
+    const item = page.getByTestId('review-item');
+    await item.waitFor();
+    assert.match((await item.textContent()) ?? '', /Unconscious in the emergency department/);
+    await shot('privacy-officer');
+    await page.getByLabel('Justified', { exact: true }).check({ force: true });
+    await page.getByLabel('Note').fill('Checked against the ED admission record');
+    await page.getByRole('button', { name: 'Record review' }).click();
+    await page.getByText('No emergency access is waiting for review.').waitFor();
+    await signOut();
+  });
+
+  it('an administrator runs Verify and sees the integrity result', async () => {
+    await signIn('admin.hospa');
+    await page.getByRole('heading', { level: 2, name: 'Network' }).waitFor();
+    await page.getByTestId('block-height').waitFor();
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const result = page.getByTestId('verify-result');
+    await result.waitFor({ timeout: 120_000 });
+    assert.match((await result.textContent()) ?? '', /Integrity verified.*blocks/);
+    await shot('admin');
+  });
+
+  it('a revoked account is sent back to the login page with "session expired"', async () => {
+    await nav('Users');
+    await page.getByLabel(/^Username/).fill('nurse.e2e');
+    await page.getByLabel(/^Full name/).fill('Nurse Eve');
+    await page.getByLabel(/^Initial password/).fill('a-long-enough-password-1');
+    await page.getByRole('button', { name: 'Add and enroll' }).click();
+    await page.getByText('nurse.e2e was added').waitFor();
+
+    const nurse = await context.newPage();
+    await nurse.goto(`${base}/`);
+    await nurse.getByLabel(/^Username/).fill('nurse.e2e');
+    await nurse.getByLabel(/^Password/).fill('a-long-enough-password-1');
+    await nurse.getByRole('button', { name: 'Sign in' }).click();
+    await nurse.getByRole('heading', { level: 2, name: 'Patients' }).waitFor();
+
+    await page.getByRole('button', { name: 'Revoke nurse.e2e' }).click();
+    await page.getByRole('button', { name: 'Confirm revoking nurse.e2e' }).click();
+    await page.getByRole('row', { name: /nurse\.e2e.*revoked/ }).waitFor();
+
+    await nurse.getByRole('link', { name: 'My access requests' }).click();
+    await nurse.getByText('Your session has expired. Please sign in again.').waitFor();
+    await nurse.close();
+    await signOut();
+  });
+
+  it('shows the insurer, research and public-health portals', async () => {
+    for (const [username, heading, name] of [
+      ['claims.ivy', 'Members', 'insurer'],
+      ['res.rosa', 'Studies', 'research'],
+      ['ph.olive', 'Dashboards', 'public-health'],
+    ] as const) {
+      await signIn(username);
+      await page.getByRole('heading', { level: 2, name: heading }).waitFor();
+      await shot(name);
+      await signOut();
+    }
+  });
+
+  it('fits a phone-width screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await signIn('alice');
+    await page.getByText('Heart rate').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${String(overflow)}px wider than the screen`);
+    await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Access log' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Access log' }).waitFor();
+  });
+});

@@ -99,7 +99,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/*.spec.ts', '**/*.spec.tsx', '**/testing/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.spec.ts', '**/*.spec.tsx', '**/*.e2e.ts', '**/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/explicit-function-return-type': 'off',

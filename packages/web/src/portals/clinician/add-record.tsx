@@ -90,7 +90,6 @@ export function AddRecord({
         onClick={() => {
           setOpen(true);
         }}
-        maw={200}
       >
         Add a record…
       </Button>

@@ -54,7 +54,6 @@ export function BreakGlass({
         onClick={() => {
           setOpen(true);
         }}
-        maw={260}
       >
         Emergency access (break the glass)…
       </Button>

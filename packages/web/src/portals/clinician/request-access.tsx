@@ -24,7 +24,6 @@ export function RequestAccess({ patientId }: { readonly patientId: string }): Re
         onClick={() => {
           setOpen(true);
         }}
-        maw={220}
       >
         Request access…
       </Button>

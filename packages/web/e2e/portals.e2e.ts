@@ -290,6 +290,9 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const result = page.getByTestId('verify-result');
     await result.waitFor({ timeout: 120_000 });
     assert.match((await result.textContent()) ?? '', /Integrity verified.*blocks/);
+    const rows = page.getByTestId('block-row');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 10, 'the ten latest blocks, each linked to the previous one');
     await shot('admin');
   });
 

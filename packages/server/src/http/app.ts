@@ -14,6 +14,7 @@ import { capabilityStatement } from './capability.js';
 import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerPortalRoutes } from './portal-routes.js';
 import { registerTokenRoute } from './token-route.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -222,6 +223,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   });
 
   registerApiRoutes(app, medledger, withCaller);
+  registerPortalRoutes(app, medledger, withCaller);
   await registerWebUi(app);
   app.log.info({ purposeHeader: PURPOSE_HEADER, requestIdPattern: PATTERNS.requestId.source }, 'routes ready');
   return app;

@@ -57,15 +57,17 @@ describe('the web UI at /', () => {
   });
 
   it('answers client-side routes with index.html (SPA fallback)', async () => {
-    for (const url of ['/patient', '/patient/sharing', '/clinician/requests?x=1']) {
+    for (const url of ['/login', '/patient', '/patient/sharing', '/clinician/requests?x=1', '/admin/users']) {
       const response = await app.inject({ method: 'GET', url });
       assert.equal(response.statusCode, 200, url);
       assert.equal(response.body, INDEX, url);
     }
   });
 
-  it('leaves API paths and missing files to the 404 handler', async () => {
+  it('leaves API paths, unknown paths and missing files to the 404 handler', async () => {
     for (const url of [
+      '/nowhere',
+      '/patientx',
       '/api/nothing',
       '/fhir',
       '/fhir/Patient/x/y/z',

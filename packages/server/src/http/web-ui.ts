@@ -29,8 +29,20 @@ export const WEB_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
 
-/** Paths that belong to the API: never answered with the UI, so an unknown API path stays a FHIR 404. */
-const API_PREFIXES = ['/fhir', '/api', '/auth', '/.well-known', '/docs', '/health'];
+/**
+ * The web UI's client-side routes (packages/web/src/portals/portals.tsx): these paths get index.html; every other
+ * unknown path stays a FHIR 404, as before the UI existed.
+ */
+export const WEB_ROUTES = [
+  '/login',
+  '/patient',
+  '/clinician',
+  '/insurer',
+  '/privacy',
+  '/research',
+  '/public-health',
+  '/admin',
+];
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Medledger</title></head>
 <body><h1>Medledger</h1><p>The web UI is not built. Run <code>npm run build -w @medledger/web</code> (or
@@ -41,14 +53,13 @@ export function defaultWebRoot(): string {
   return resolve(__dirname, '..', '..', '..', 'web', 'dist');
 }
 
-function isApiPath(path: string): boolean {
-  return API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+function isWebRoute(path: string): boolean {
+  return WEB_ROUTES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
 /**
- * Serves the built web portals at `/`: the files of `root`, and `index.html` for every other GET that is not an API
- * path and does not name a file (client-side routes such as `/patient/sharing`). Without a build, `/` explains how
- * to build it (503).
+ * Serves the built web portals at `/`: the files of `root`, and `index.html` for `/` and the portals' client-side
+ * routes (`/patient/sharing`, …). Without a build, those pages explain how to build it (503).
  */
 export async function registerWebUi(app: FastifyInstance, root: string = defaultWebRoot()): Promise<void> {
   const indexFile = join(root, 'index.html');
@@ -76,7 +87,7 @@ export async function registerWebUi(app: FastifyInstance, root: string = default
   app.get('/*', { schema: { hide: true } }, (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const last = path.slice(path.lastIndexOf('/') + 1);
-    if (isApiPath(path) || last.includes('.')) {
+    if (!isWebRoute(path) || last.includes('.')) {
       reply.callNotFound();
       return;
     }

@@ -1,6 +1,9 @@
 import { useState } from 'react';
 import {
   Alert,
+  Anchor,
+  Code,
+  Title,
   Badge,
   Button,
   Card,
@@ -96,6 +99,61 @@ function AddUser({ onAdded }: { readonly onAdded: () => void }): React.JSX.Eleme
   );
 }
 
+function ResetPassword({ account }: { readonly account: Account }): React.JSX.Element | null {
+  const { api } = useSession();
+  const [open, setOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const [message, setMessage] = useState<{ readonly ok: boolean; readonly text: string } | undefined>(undefined);
+  if (account.status !== 'active' || account.kind === 'system') return null;
+  const save = (event: React.SyntheticEvent): void => {
+    event.preventDefault();
+    api.post(`/api/admin/users/${encodeURIComponent(account.username)}/password`, { password }).then(
+      () => {
+        setPassword('');
+        setOpen(false);
+        setMessage({ ok: true, text: 'Password changed.' });
+      },
+      (failure: unknown) => {
+        setMessage({ ok: false, text: errorText(failure) });
+      },
+    );
+  };
+  return (
+    <Stack gap={4}>
+      {open ? (
+        <form onSubmit={save} aria-label={`New password for ${account.username}`}>
+          <Group gap="xs" wrap="nowrap">
+            <PasswordInput
+              size="xs"
+              aria-label={`New password for ${account.username}`}
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => {
+                setPassword(e.currentTarget.value);
+              }}
+            />
+            <Button size="xs" type="submit">
+              Save
+            </Button>
+          </Group>
+        </form>
+      ) : (
+        <Button
+          size="xs"
+          variant="subtle"
+          onClick={() => {
+            setOpen(true);
+          }}
+          aria-label={`Reset the password of ${account.username}`}
+        >
+          Reset password
+        </Button>
+      )}
+      <StatusAlert message={message} />
+    </Stack>
+  );
+}
+
 function RevokeUser({
   account,
   onDone,
@@ -187,7 +245,10 @@ export function UsersPage(): React.JSX.Element {
                         </Badge>
                       </Table.Td>
                       <Table.Td>
-                        <RevokeUser account={account} onDone={state.reload} />
+                        <Group gap="xs">
+                          <ResetPassword account={account} />
+                          <RevokeUser account={account} onDone={state.reload} />
+                        </Group>
                       </Table.Td>
                     </Table.Tr>
                   ))}
@@ -198,9 +259,6 @@ export function UsersPage(): React.JSX.Element {
         }
       />
       <AddUser onAdded={state.reload} />
-      <Text size="sm" c="dimmed">
-        Password reset is not offered yet: revoke the identity and add the person again.
-      </Text>
     </Stack>
   );
 }
@@ -224,12 +282,82 @@ function orgName(org: unknown): string {
   return organizationName(record.mspId ?? record.id ?? JSON.stringify(org));
 }
 
+interface BlockSummary {
+  readonly blockNumber: number;
+  readonly blockHash: string;
+  readonly previousHash: string;
+  readonly transactions: ReadonlyArray<{
+    readonly txId: string;
+    readonly fcn: string;
+    readonly validationCode: string;
+  }>;
+}
+
+function shortHash(hash: string): string {
+  return `${hash.slice(0, 10)}…${hash.slice(-6)}`;
+}
+
+function transactionsText(block: BlockSummary): string {
+  return block.transactions
+    .map((t) => (t.validationCode === 'VALID' ? t.fcn : `${t.fcn} (${t.validationCode})`))
+    .join(', ');
+}
+
+/** The latest blocks; each links to the block its previous-hash names. */
+export function LatestBlocks({ reloadKey }: { readonly reloadKey: number }): React.JSX.Element {
+  const { api } = useSession();
+  const state = useAsync(() => api.get<{ blocks: BlockSummary[] }>('/api/network/blocks?limit=10'), [api, reloadKey]);
+  return (
+    <AsyncView
+      state={state}
+      label="Loading the latest blocks…"
+      render={({ blocks }) => (
+        <Table.ScrollContainer minWidth={640}>
+          <Table striped aria-label="Latest blocks">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Block</Table.Th>
+                <Table.Th>Hash</Table.Th>
+                <Table.Th>Previous hash</Table.Th>
+                <Table.Th>Transactions</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {blocks.map((block) => (
+                <Table.Tr key={block.blockNumber} id={`block-${String(block.blockNumber)}`} data-testid="block-row">
+                  <Table.Td>{block.blockNumber}</Table.Td>
+                  <Table.Td>
+                    <Code title={block.blockHash}>{shortHash(block.blockHash)}</Code>
+                  </Table.Td>
+                  <Table.Td>
+                    {block.blockNumber === 0 ? (
+                      '—'
+                    ) : (
+                      <Anchor href={`#block-${String(block.blockNumber - 1)}`} title={block.previousHash} size="sm">
+                        <Code>{shortHash(block.previousHash)}</Code>
+                      </Anchor>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{transactionsText(block)}</Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    />
+  );
+}
+
 export function NetworkPage(): React.JSX.Element {
   const { api } = useSession();
   const state = useAsync(() => api.get<NetworkStatus>('/api/network'), [api]);
   const [report, setReport] = useState<IntegrityReport | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [round, setRound] = useState(0);
   const verify = (): void => {
     setBusy(true);
     setError(undefined);
@@ -238,6 +366,7 @@ export function NetworkPage(): React.JSX.Element {
         setBusy(false);
         setReport(answer);
         state.reload();
+        setRound((n) => n + 1);
       },
       (failure: unknown) => {
         setBusy(false);
@@ -294,6 +423,8 @@ export function NetworkPage(): React.JSX.Element {
           ))}
         </Alert>
       )}
+      <Title order={3}>Latest blocks</Title>
+      <LatestBlocks reloadKey={round} />
     </Stack>
   );
 }

@@ -321,6 +321,72 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
+  it('dr.house asks for access; alice sees the badge and approves it, narrower; he then lists her', async () => {
+    await signIn('dr.house');
+    await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
+    await page.getByRole('button', { name: 'Open chart', exact: true }).click();
+    await page.getByRole('button', { name: 'Request access…' }).click();
+    await page.getByLabel('Vital signs and lab results').check();
+    await page.getByLabel('Conditions and diagnoses').check();
+    await page.getByLabel(/^Reason/).fill('Cardiology referral from Hospital B');
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.getByText('Request sent.').waitFor();
+    await signOut();
+
+    await signIn('alice');
+    const badge = page.getByRole('link', { name: /Access requests/ }).getByText('1', { exact: true });
+    await badge.waitFor();
+    await nav('Access requests');
+    const request = page.getByTestId('pending-request');
+    assert.match((await request.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) asks to see your records/);
+    await request.getByLabel('Conditions and diagnoses').uncheck();
+    await request.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('No one is waiting for an answer.').waitFor();
+    await nav('Who can see my data');
+    const card = page.getByTestId('active-consent');
+    await card.waitFor();
+    assert.match((await card.textContent()) ?? '', /Dr\. Gregory House may see your vital signs and lab results for/);
+    assert.doesNotMatch((await card.textContent()) ?? '', /conditions/);
+    await signOut();
+
+    await signIn('dr.house');
+    const row = page.getByRole('row', { name: /approved your request/ });
+    await row.waitFor();
+    await row.getByRole('button', { name: /Open chart of/ }).click();
+    await page.getByTestId('chart-record').first().waitFor();
+    assert.equal(await page.getByText('Hypertension').count(), 0, 'the narrower approval leaves conditions out');
+    await signOut();
+  });
+
+  it('alice downloads her record as a FHIR Bundle and erases a record after confirming', async () => {
+    await signIn('alice');
+    await page.getByText('Heart rate').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download my record (FHIR JSON)' }).click(),
+    ]);
+    const saved = await download.path();
+    const bundle = JSON.parse(readFileSync(saved, 'utf8')) as {
+      resourceType: string;
+      entry: Array<{ resource: { resourceType: string } }>;
+    };
+    assert.equal(bundle.resourceType, 'Bundle');
+    assert.deepEqual(bundle.entry.map((e) => e.resource.resourceType).sort(), ['Condition', 'Observation', 'Patient']);
+    assert.equal(download.suggestedFilename(), 'my-health-record.json');
+
+    const heartRate = page.getByRole('listitem').filter({ hasText: 'Heart rate' });
+    await page
+      .locator('.mantine-Timeline-item', { hasText: 'Heart rate' })
+      .getByRole('button', { name: 'Erase…' })
+      .click();
+    await page.getByText(/permanently destroys this record/).waitFor();
+    await page.getByRole('button', { name: 'Erase permanently' }).click();
+    await page.getByText('Hypertension').waitFor();
+    await page.getByText('Heart rate', { exact: true }).waitFor({ state: 'detached' });
+    assert.equal(await heartRate.count(), 0);
+    await signOut();
+  });
+
   it('shows the insurer, research and public-health portals', async () => {
     for (const [username, heading, name] of [
       ['claims.ivy', 'Members', 'insurer'],
@@ -337,7 +403,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   it('fits a phone-width screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await signIn('alice');
-    await page.getByText('Heart rate').waitFor();
+    await page.getByText('Hypertension').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${String(overflow)}px wider than the screen`);
     await page.getByRole('button', { name: 'Open navigation' }).click();

@@ -5,7 +5,7 @@ import { Shell } from './components/shell.js';
 import { LoginPage } from './portals/login.js';
 import { PORTALS } from './portals/portals.js';
 import { SessionProvider, useSessionState } from './session.js';
-import { theme } from './theme.js';
+import { cssVariablesResolver, theme } from './theme.js';
 
 /** The home path of each role's portal. */
 export function homeOf(role: Role): string {
@@ -42,7 +42,7 @@ function Routed(): React.JSX.Element {
 
 export function App(): React.JSX.Element {
   return (
-    <MantineProvider theme={theme} defaultColorScheme="light">
+    <MantineProvider theme={theme} defaultColorScheme="light" cssVariablesResolver={cssVariablesResolver}>
       <SessionProvider>
         <BrowserRouter>
           <Routed />

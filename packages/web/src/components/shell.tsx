@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { AppShell, Burger, Button, Group, NavLink, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
@@ -12,7 +12,9 @@ import { useSession, useSessionState } from '../session.js';
  */
 export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Element {
   const [opened, { toggle, close }] = useDisclosure(false);
-  const { me } = useSession();
+  const { me, expiresAt } = useSession();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const first = useRef(true);
   const { signOut } = useSessionState();
   const location = useLocation();
   const current =
@@ -22,7 +24,11 @@ export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Elemen
   useEffect(() => {
     document.title = `${current?.label ?? portal.title} · ${portal.title} · Medledger`;
     close();
+    // After navigating, screen readers and keyboard users start at the new page's heading.
+    if (!first.current) heading.current?.focus();
+    first.current = false;
   }, [current, portal.title, close]);
+  const until = new Date(expiresAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 
   return (
     <AppShell
@@ -30,6 +36,9 @@ export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Elemen
       navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }}
       padding="md"
     >
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
@@ -44,6 +53,9 @@ export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Elemen
           <Group gap="sm" wrap="nowrap">
             <Text size="sm" visibleFrom="sm" data-testid="signed-in-as">
               {me.displayName} · {ROLE_NAMES[me.role]} · {organizationName(me.organization)}
+            </Text>
+            <Text size="xs" c="dimmed" visibleFrom="md" title="Sign in again after this time">
+              Session until {until}
             </Text>
             <Button
               variant="default"
@@ -69,8 +81,8 @@ export function Shell({ portal }: { readonly portal: Portal }): React.JSX.Elemen
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
-        <Title order={2} mb="md">
+      <AppShell.Main id="main">
+        <Title order={2} mb="md" ref={heading} tabIndex={-1} className="page-heading">
           {current?.label}
         </Title>
         <Outlet />

@@ -387,6 +387,34 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
+  it("dr.grey (alice's hospital) adds a vital sign and a document with an uploaded file to her chart", async () => {
+    await signIn('dr.grey');
+    const row = page.getByRole('row', { name: /Alice Anders/ });
+    await row.waitFor();
+    await row.getByRole('button', { name: /Open chart of/ }).click();
+    await page.getByRole('heading', { level: 3, name: /Alice Anders/ }).waitFor();
+    await page.getByRole('button', { name: 'Add a record…' }).click();
+    await page.getByLabel(/^What/).fill('Systolic blood pressure');
+    await page.getByLabel(/^LOINC code/).fill('8480-6');
+    await page.getByLabel(/^Value/).fill('128');
+    await page.getByLabel(/^Unit/).fill('mm[Hg]');
+    await page.getByRole('button', { name: 'Save record' }).click();
+    await page.getByText(/Saved, encrypted/).waitFor();
+    await page.getByTestId('chart-record').filter({ hasText: 'Systolic blood pressure' }).waitFor();
+
+    await page.getByRole('combobox', { name: 'Kind' }).click();
+    await page.getByRole('option', { name: /Note or document/ }).click();
+    await page.getByLabel(/^What/).fill('Referral letter');
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'referral.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Please see this patient for cardiology follow-up.'),
+    });
+    await page.getByRole('button', { name: 'Save record' }).click();
+    await page.getByTestId('chart-record').filter({ hasText: 'Referral letter' }).waitFor();
+    await signOut();
+  });
+
   it('shows the insurer, research and public-health portals', async () => {
     for (const [username, heading, name] of [
       ['claims.ivy', 'Members', 'insurer'],

@@ -66,7 +66,12 @@ function Records({ data, types }: { readonly data: ChartData; readonly types: ty
   return (
     <Stack>
       {groups.length > 0 && (
-        <Accordion multiple defaultValue={groups.map((g) => g.category)} variant="separated">
+        <Accordion
+          key={groups.map((g) => g.category).join('|')}
+          multiple
+          defaultValue={groups.map((g) => g.category)}
+          variant="separated"
+        >
           {groups.map((group) => (
             <Accordion.Item key={group.category} value={group.category}>
               <Accordion.Control>{group.category}</Accordion.Control>

@@ -175,7 +175,12 @@ export function RecordsPage(): React.JSX.Element {
           const groups = groupTimeline(resources);
           if (groups.length === 0) return <Empty>You have no records yet.</Empty>;
           return (
-            <Accordion multiple defaultValue={groups.map((g) => g.category)} variant="separated">
+            <Accordion
+              key={groups.map((g) => g.category).join('|')}
+              multiple
+              defaultValue={groups.map((g) => g.category)}
+              variant="separated"
+            >
               {groups.map((group) => (
                 <Accordion.Item key={group.category} value={group.category}>
                   <Accordion.Control>

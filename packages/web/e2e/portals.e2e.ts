@@ -434,6 +434,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByText('Hypertension').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${String(overflow)}px wider than the screen`);
+    await shot('patient-phone');
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await page.getByRole('link', { name: 'Access log' }).click();
     await page.getByRole('heading', { level: 2, name: 'Access log' }).waitFor();

@@ -67,6 +67,20 @@ function inDays(days: number): string {
   return new Date(Date.now() + days * 24 * 3600 * 1000).toISOString().slice(0, 10);
 }
 
+let failed = false;
+
+/** A step of the story: `it`, remembering a failure so that the server's log is printed at the end. */
+function step(name: string, body: () => Promise<void>): void {
+  it(name, async () => {
+    try {
+      await body();
+    } catch (error: unknown) {
+      failed = true;
+      throw error;
+    }
+  });
+}
+
 describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   let dataDir: string;
   let profileDir: string;
@@ -156,14 +170,14 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));
     }
-    if (process.exitCode !== undefined && process.exitCode !== 0 && existsSync(logFile))
-      console.log(readFileSync(logFile, 'utf8').slice(-4000));
+    if (failed && existsSync(logFile))
+      console.log(`# server log (last lines):\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(profileDir, { recursive: true, force: true });
     rmSync(logFile, { force: true });
   });
 
-  it('refuses a wrong password with a clear message', async () => {
+  step('refuses a wrong password with a clear message', async () => {
     await page.goto(`${base}/patient/sharing`);
     await page.getByLabel(/^Username/).fill('alice');
     await page.getByLabel(/^Password/).fill('not-the-password');
@@ -172,7 +186,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.match(page.url(), /\/login$/);
   });
 
-  it('shows alice her records timeline and her Medledger ID, with no PHI in the title, URL or storage', async () => {
+  step('shows alice her records timeline and her Medledger ID, with no PHI in the title, URL or storage', async () => {
     await signIn('alice');
     await page.getByRole('heading', { level: 2, name: 'My records' }).waitFor();
     await page.getByText('Heart rate').waitFor();
@@ -183,7 +197,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await shot('patient');
   });
 
-  it('alice grants dr.house her vital signs and labs, after reading the preview in words', async () => {
+  step('alice grants dr.house her vital signs and labs, after reading the preview in words', async () => {
     await nav('Share my data');
     await page.getByRole('combobox', { name: /Who may see it/ }).fill('House');
     await page.getByRole('option', { name: /Dr\. Gregory House/ }).click();
@@ -201,7 +215,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('dr.house sees exactly what alice shared, and "not shared with you" for the rest', async () => {
+  step('dr.house sees exactly what alice shared, and "not shared with you" for the rest', async () => {
     await signIn('dr.house');
     await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await page.getByRole('button', { name: 'Open chart', exact: true }).click();
@@ -217,7 +231,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('alice revokes; dr.house then sees "not shared with you"', async () => {
+  step('alice revokes; dr.house then sees "not shared with you"', async () => {
     await signIn('alice');
     await nav('Who can see my data');
     await page.getByRole('button', { name: 'Revoke' }).click();
@@ -234,7 +248,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.equal(await page.getByTestId('chart-record').count(), 0);
   });
 
-  it('dr.house breaks the glass with a reason and sees the chart with a countdown', async () => {
+  step('dr.house breaks the glass with a reason and sees the chart with a countdown', async () => {
     await page.getByRole('button', { name: /Emergency access \(break the glass\)/ }).click();
     const start = page.getByRole('button', { name: 'Start emergency access' });
     assert.equal(await start.isDisabled(), true, 'a reason is mandatory');
@@ -248,7 +262,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('alice sees the emergency alert and the highlighted entry in her access log', async () => {
+  step('alice sees the emergency alert and the highlighted entry in her access log', async () => {
     await signIn('alice');
     const alert = page.getByTestId('emergency-alert');
     await alert.waitFor();
@@ -262,12 +276,21 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it("po.hospa (alice's hospital) sees the emergency access in the audit log; po.hospb reviews it", async () => {
+  step("po.hospa (alice's hospital) sees the emergency access in the audit log; po.hospb reviews it", async () => {
     await signIn('po.hospa');
     await page.getByRole('heading', { level: 2, name: 'Emergency access reviews' }).waitFor();
     await nav('Audit log');
     await page.getByTestId('audit-emergency').first().waitFor();
     assert.match((await page.getByTestId('audit-emergency').first().textContent()) ?? '', /Dr\. Gregory House/);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const lines = readFileSync(await csv.path(), 'utf8')
+      .trim()
+      .split('\r\n');
+    assert.equal(lines[0], 'recorded,who,organisation,role,event,purpose,outcome,emergency,records,patient');
+    assert.ok(lines.some((line) => line.includes('break-glass-start') && line.includes('Practitioner/dr.house')));
     await signOut();
 
     await signIn('po.hospb');
@@ -282,7 +305,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('an administrator runs Verify and sees the integrity result', async () => {
+  step('an administrator runs Verify and sees the integrity result', async () => {
     await signIn('admin.hospa');
     await page.getByRole('heading', { level: 2, name: 'Network' }).waitFor();
     await page.getByTestId('block-height').waitFor();
@@ -296,7 +319,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await shot('admin');
   });
 
-  it('a revoked account is sent back to the login page with "session expired"', async () => {
+  step('a revoked account is sent back to the login page with "session expired"', async () => {
     await nav('Users');
     await page.getByLabel(/^Username/).fill('nurse.e2e');
     await page.getByLabel(/^Full name/).fill('Nurse Eve');
@@ -321,7 +344,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('dr.house asks for access; alice sees the badge and approves it, narrower; he then lists her', async () => {
+  step('dr.house asks for access; alice sees the badge and approves it, narrower; he then lists her', async () => {
     await signIn('dr.house');
     await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await page.getByRole('button', { name: 'Open chart', exact: true }).click();
@@ -358,7 +381,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('alice downloads her record as a FHIR Bundle and erases a record after confirming', async () => {
+  step('alice downloads her record as a FHIR Bundle and erases a record after confirming', async () => {
     await signIn('alice');
     await page.getByText('Heart rate').waitFor();
     const [download] = await Promise.all([
@@ -387,7 +410,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it("dr.grey (alice's hospital) adds a vital sign and a document with an uploaded file to her chart", async () => {
+  step("dr.grey (alice's hospital) adds a vital sign and a document with an uploaded file to her chart", async () => {
     await signIn('dr.grey');
     const row = page.getByRole('row', { name: /Alice Anders/ });
     await row.waitFor();
@@ -415,7 +438,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  it('shows the insurer, research and public-health portals', async () => {
+  step('shows the insurer, research and public-health portals', async () => {
     for (const [username, heading, name] of [
       ['claims.ivy', 'Members', 'insurer'],
       ['res.rosa', 'Studies', 'research'],
@@ -428,7 +451,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     }
   });
 
-  it('fits a phone-width screen without sideways scrolling', async () => {
+  step('fits a phone-width screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await signIn('alice');
     await page.getByText('Hypertension').waitFor();

@@ -6,6 +6,7 @@ import { registerAccess } from './commands/access.js';
 import { registerAccount } from './commands/account.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConsent } from './commands/consent.js';
+import { registerDemo } from './commands/demo.js';
 import { registerErase } from './commands/erase.js';
 import { registerImport } from './commands/import.js';
 import { registerStart } from './commands/start.js';
@@ -20,6 +21,7 @@ export const VERSION = '0.1.0';
 
 const COMMANDS: readonly CommandRegistration[] = [
   registerStart,
+  registerDemo,
   registerVerify,
   registerImport,
   registerConsent,

@@ -25,7 +25,10 @@ function startWorker(): Worker {
   const extension = extname(__filename);
   const file = join(__dirname, `signature-worker${extension}`);
   if (extension !== '.ts') return new Worker(file);
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true });
+  // tsx resolved here, not in the worker: an eval worker resolves from the working directory, which may be anywhere.
+  return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, {
+    eval: true,
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { registerConsent } from './commands/consent.js';
 import { registerDemo } from './commands/demo.js';
 import { registerErase } from './commands/erase.js';
 import { registerImport } from './commands/import.js';
+import { registerKeys } from './commands/keys.js';
 import { registerNetwork } from './commands/network.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerErase,
   registerUsers,
   registerAccount,
+  registerKeys,
   registerNetwork,
   registerBench,
 ];

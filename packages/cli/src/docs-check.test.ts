@@ -8,24 +8,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closedPort } from './testing/cli-harness.js';
+import { preamble, REPOSITORY, runBash, shellBlocks } from './testing/doc-blocks.js';
+import type { BlockRun } from './testing/doc-blocks.js';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'medledger.mjs');
-
-/** The ```sh blocks of `markdown`, or of its `## heading` section only. */
-function shellBlocks(markdown: string, section?: string): string[] {
-  let text = markdown;
-  if (section !== undefined) {
-    const start = text.indexOf(`\n## ${section}\n`);
-    if (start < 0) throw new Error(`no "## ${section}" section`);
-    const end = text.indexOf('\n## ', start + 4);
-    text = text.slice(start, end < 0 ? undefined : end);
-  }
-  return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1] ?? '');
-}
+const ROOT = REPOSITORY;
 
 /** The port substitution the docs describe. */
 function onPort(block: string, port: number): string {
@@ -34,16 +23,8 @@ function onPort(block: string, port: number): string {
     .replaceAll('localhost:8080', `127.0.0.1:${port}`);
 }
 
-function preamble(port: number): string {
-  return [
-    'set -Eeuo pipefail',
-    `export MEDLEDGER_URL=http://127.0.0.1:${port}`,
-    // A request the docs show must succeed: an HTTP error status fails the block, with the server's answer shown.
-    'curl() { command curl --fail-with-body --show-error --max-time 120 "$@"; }',
-    `npx() { if [ "$1" = medledger ]; then shift; node ${JSON.stringify(BIN)} "$@"; else echo "docs check: npx $1 is not run" >&2; return 1; fi; }`,
-    'trap \'echo "docs check: failed at line $LINENO: $BASH_COMMAND" >&2\' ERR',
-    '',
-  ].join('\n');
+function portPreamble(port: number): string {
+  return preamble([`export MEDLEDGER_URL=http://127.0.0.1:${port}`]);
 }
 
 function withoutComment(line: string): string {
@@ -73,23 +54,10 @@ describe('docs check: the README quick start and the docs/api.md examples run ag
   let server: ChildProcess | undefined;
   let serverLog = '';
 
-  const runBlocks = (blocks: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const script = preamble(port) + blocks.map((block) => onPort(block, port)).join('\n');
-    const child = spawn('bash', ['-c', script], {
-      cwd: work,
-      env: { ...process.env, MEDLEDGER_DATA_DIR: dataDir, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const runBlocks = (blocks: readonly string[]): Promise<BlockRun> =>
+    runBash(portPreamble(port) + blocks.map((block) => onPort(block, port)).join('\n'), work, {
+      MEDLEDGER_DATA_DIR: dataDir,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((done) => {
-      child.once('close', (code) => {
-        done({ code: code ?? 1, stdout, stderr });
-      });
-    });
-  };
 
   before(async () => {
     port = await closedPort();
@@ -102,7 +70,7 @@ describe('docs check: the README quick start and the docs/api.md examples run ag
     // npm install: the workspace these tests run in is installed; the bin it links is there.
     assert.ok(existsSync(join(ROOT, 'node_modules', '.bin', 'medledger')), 'npm install links the medledger bin');
     // The second command serves until stopped: run it in the background in its own process group.
-    server = spawn('bash', ['-c', `${preamble(port)}${onPort(lines[1] ?? '', port)}`], {
+    server = spawn('bash', ['-c', `${portPreamble(port)}${onPort(lines[1] ?? '', port)}`], {
       cwd: work,
       env: { ...process.env, MEDLEDGER_DATA_DIR: dataDir, PORT: String(port), NO_COLOR: '1' },
       detached: true,

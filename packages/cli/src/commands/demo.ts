@@ -121,7 +121,7 @@ function sum(counts: Readonly<Record<string, number>>): number {
   return Object.values(counts).reduce((total, n) => total + n, 0);
 }
 
-function printResult(ctx: Context, result: DemoResult, served: boolean): void {
+function printResult(ctx: Context, result: DemoResult, served: boolean, port: string): void {
   const { out } = ctx;
   const { population, scenario } = result;
   const perHospital = HOSPITALS.map(
@@ -151,7 +151,7 @@ function printResult(ctx: Context, result: DemoResult, served: boolean): void {
   if (!served) {
     out.line(`Start it:   ${out.color.bold(`medledger start --data-dir ${result.dataDir}`)}`);
   }
-  out.line('Then open:  http://127.0.0.1:8080/docs (OpenAPI, try it out) · GET /health · docs/api.md for curl');
+  out.line(`Then open:  http://127.0.0.1:${port}/docs (OpenAPI, try it out) · GET /health · docs/api.md for curl`);
   out.line(`Log in with password ${out.color.bold(DEMO_PASSWORD)} as:`);
   const admins = DEMO_STAFF.filter((person) => person.role === 'admin')
     .map((person) => person.username)
@@ -197,7 +197,10 @@ async function demo(ctx: Context, options: DemoOptions): Promise<undefined> {
       breakGlass: scenario.breakGlass,
       study: scenario.study,
     });
-  } else printResult(ctx, result, options.serve === true);
+  } else {
+    const port = options.port ?? (ctx.env.PORT === undefined || ctx.env.PORT === '' ? '8080' : ctx.env.PORT);
+    printResult(ctx, result, options.serve === true, port);
+  }
   if (options.serve === true) {
     return serve(ctx, serverConfig({ ...serverEnv(ctx, options), MEDLEDGER_DATA_DIR: result.dataDir }));
   }

@@ -379,7 +379,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
-  // ReviewEmergencyAccess {grantId, patientId, outcome}: a privacy officer of the clinician's org. Others: as if missing.
+  // ReviewEmergencyAccess {grantId, patientId, outcome}: a privacy officer of the clinician's org or of the patient's home org. Others: as if missing.
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'NOT_FOUND' },
@@ -388,13 +388,13 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'researcher',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'deny', code: 'NOT_FOUND' },        // the patient's home org is not the clinician's
+  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'allow' },                         // the custodian's privacy officer reviews too
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'allow' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant reviewed',        as: 'po-other-org',        expect: 'deny', code: 'CONFLICT' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },
-  // ListPendingEmergencyReviews: privacy officers, their own org's queue.
+  // ListPendingEmergencyReviews: privacy officers, their own org's queue (its clinicians' grants and its patients').
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
@@ -403,7 +403,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'deny', code: 'withheld' },
+  { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'allow' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'allow' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },

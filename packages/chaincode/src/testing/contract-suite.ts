@@ -367,13 +367,21 @@ export function describeContractBehaviour<Identity>(
 
       const poA = await f.id('HospitalAMSP', 'privacy-officer', 'po-a');
       const poB = await f.id('HospitalBMSP', 'privacy-officer', 'po-b');
-      assert.deepEqual(await f.evaluate(poA, 'ListPendingEmergencyReviews'), []);
-      assert.deepEqual(
-        (await f.evaluate<EmergencyGrant[]>(poB, 'ListPendingEmergencyReviews')).map((g) => g.id),
-        [grant.id],
-      );
+      const poInsurer = await f.id('InsurerMSP', 'privacy-officer', 'po-i');
+      // Queued for the clinician's organisation and for the patient's home organisation, nobody else.
+      for (const po of [poA, poB]) {
+        assert.deepEqual(
+          (await f.evaluate<EmergencyGrant[]>(po, 'ListPendingEmergencyReviews')).map((g) => g.id),
+          [grant.id],
+        );
+      }
+      assert.deepEqual(await f.evaluate(poInsurer, 'ListPendingEmergencyReviews'), []);
       await rejectsWith(
-        f.submit(poA, 'ReviewEmergencyAccess', { grantId: grant.id, patientId: p.patientId, outcome: 'justified' }),
+        f.submit(poInsurer, 'ReviewEmergencyAccess', {
+          grantId: grant.id,
+          patientId: p.patientId,
+          outcome: 'justified',
+        }),
         'NOT_FOUND',
       );
       const reviewed = await f.submit<EmergencyGrant>(poB, 'ReviewEmergencyAccess', {
@@ -382,7 +390,13 @@ export function describeContractBehaviour<Identity>(
         outcome: 'justified',
       });
       assert.equal(reviewed.review, 'justified');
+      // The first review settles the grant and leaves both queues.
       assert.deepEqual(await f.evaluate(poB, 'ListPendingEmergencyReviews'), []);
+      assert.deepEqual(await f.evaluate(poA, 'ListPendingEmergencyReviews'), []);
+      await rejectsWith(
+        f.submit(poA, 'ReviewEmergencyAccess', { grantId: grant.id, patientId: p.patientId, outcome: 'unjustified' }),
+        'CONFLICT',
+      );
       // The reviewing privacy officer (of the clinician's organisation, not the patient's) sees the events too.
       const reviewerView = await f.evaluate<{ events: AuditRecord[] }>(poB, 'GetAuditTrail', {});
       assert.ok(reviewerView.events.some((e) => e.kind === 'break-glass-start' && e.grantId === grant.id));

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '@medledger/core';
+import type { PatientFeatures } from '../cohort/features.js';
+import type { LogisticModel } from './logistic.js';
+import { fitLogisticRegression, predictProbability, rocAuc } from './logistic.js';
+
+/** One point of a ROC curve: the threshold and the rates at or above it. */
+export interface RocPoint {
+  readonly threshold: number;
+  readonly fpr: number;
+  readonly tpr: number;
+}
+
+/** One calibration bin: predicted mean probability against the observed event rate. */
+export interface CalibrationBin {
+  readonly bin: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly n: number;
+  readonly meanPredicted: number;
+  readonly observedRate: number;
+}
+
+/** The ROC curve from (0,0) to (1,1), one point per distinct score (ties move diagonally). */
+export function rocCurve(scores: readonly number[], labels: readonly number[]): RocPoint[] {
+  if (scores.length !== labels.length) throw new DomainError('INVALID_ARGUMENT', 'one label per score');
+  const positives = labels.filter((label) => label === 1).length;
+  const negatives = labels.length - positives;
+  if (positives === 0 || negatives === 0) throw new DomainError('INVALID_ARGUMENT', 'a ROC curve needs both outcomes');
+  const order = scores.map((score, i) => ({ score, positive: labels[i] === 1 })).sort((a, b) => b.score - a.score);
+  const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < order.length;) {
+    const score = order[i]?.score ?? 0;
+    while (i < order.length && order[i]?.score === score) {
+      if (order[i]?.positive === true) tp++;
+      else fp++;
+      i++;
+    }
+    points.push({ threshold: score, fpr: fp / negatives, tpr: tp / positives });
+  }
+  return points;
+}
+
+/** Calibration in `bins` equal-width probability bins (empty bins left out). */
+export function calibration(probabilities: readonly number[], labels: readonly number[], bins = 10): CalibrationBin[] {
+  if (probabilities.length !== labels.length) throw new DomainError('INVALID_ARGUMENT', 'one label per prediction');
+  const sums = Array.from({ length: bins }, () => ({ n: 0, predicted: 0, events: 0 }));
+  probabilities.forEach((p, i) => {
+    const slot = sums[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))];
+    if (slot === undefined) return;
+    slot.n++;
+    slot.predicted += p;
+    slot.events += labels[i] === 1 ? 1 : 0;
+  });
+  return sums.flatMap((slot, bin) =>
+    slot.n === 0
+      ? []
+      : [
+          {
+            bin,
+            lower: bin / bins,
+            upper: (bin + 1) / bins,
+            n: slot.n,
+            meanPredicted: slot.predicted / slot.n,
+            observedRate: slot.events / slot.n,
+          },
+        ],
+  );
+}
+
+/**
+ * A deterministic train/test assignment: a row is held out when SHA-256(seed + key) falls below the test fraction,
+ * so the split does not depend on row order and the same seed gives the same split.
+ */
+export function isHeldOut(key: string, seed: string, testFraction: number): boolean {
+  const word = createHash('sha256').update(`${seed}\u0000${key}`).digest().readUInt32BE(0);
+  return word / 4_294_967_296 < testFraction;
+}
+
+/** The predictors the type 2 diabetes risk model uses, as (name, value from a feature row). */
+export const RISK_PREDICTORS: ReadonlyArray<readonly [string, (row: PatientFeatures) => number | undefined]> = [
+  ['age per 10 y', (r) => (r.age === undefined ? undefined : (r.age - 50) / 10)],
+  ['BMI per 5 kg/m2', (r) => (r.bmi === undefined ? undefined : (r.bmi - 27) / 5)],
+  ['glucose per 10 mg/dL', (r) => (r.glucose === undefined ? undefined : (r.glucose - 100) / 10)],
+  ['HbA1c %', (r) => (r.hba1c === undefined ? undefined : r.hba1c - 5.5)],
+  ['systolic per 10 mmHg', (r) => (r.systolic === undefined ? undefined : (r.systolic - 120) / 10)],
+  ['current smoker', (r) => (r.smoking === undefined ? undefined : r.smoking === 'current' ? 1 : 0)],
+];
+
+export interface RiskModelOptions {
+  /** Seeds the held-out split. */
+  readonly seed: string;
+  /** Share of patients held out for evaluation, (0, 0.9]; default 0.3. */
+  readonly testFraction?: number;
+  /** Predictor names from RISK_PREDICTORS; default all. */
+  readonly predictors?: readonly string[];
+  /** Only patients at least this old (default 18). */
+  readonly minAge?: number;
+}
+
+export interface RiskModelResult {
+  readonly outcome: 'type 2 diabetes';
+  readonly predictors: readonly string[];
+  readonly model: LogisticModel;
+  readonly train: { readonly n: number; readonly events: number };
+  readonly test: { readonly n: number; readonly events: number };
+  readonly auc: number;
+  readonly roc: readonly RocPoint[];
+  readonly calibration: readonly CalibrationBin[];
+}
+
+/**
+ * Trains and evaluates the type 2 diabetes risk model (logistic regression) on feature rows, e.g. of a study's
+ * de-identified cohort: complete cases of adults, a seeded held-out split, AUC, ROC curve and calibration on the
+ * held-out part. Same rows and seed → the same model.
+ * @throws DomainError INVALID_ARGUMENT when a split has too few rows or only one outcome
+ */
+export function trainRiskModel(rows: readonly PatientFeatures[], options: RiskModelOptions): RiskModelResult {
+  const testFraction = options.testFraction ?? 0.3;
+  if (!(testFraction > 0 && testFraction <= 0.9)) throw new DomainError('INVALID_ARGUMENT', 'testFraction in (0, 0.9]');
+  const chosen = RISK_PREDICTORS.filter(([name]) => options.predictors?.includes(name) ?? true);
+  if (chosen.length === 0) throw new DomainError('INVALID_ARGUMENT', 'no known predictor selected');
+  const minAge = options.minAge ?? 18;
+  const complete = [...rows]
+    .sort((a, b) => (a.patient < b.patient ? -1 : a.patient > b.patient ? 1 : 0))
+    .filter((row) => (row.age ?? -1) >= minAge)
+    .flatMap((row) => {
+      const x = chosen.map(([, get]) => get(row));
+      return x.every((v): v is number => v !== undefined && Number.isFinite(v))
+        ? [{ key: row.patient, x, y: row.conditions.diabetes ? 1 : 0 }]
+        : [];
+    });
+  const train = complete.filter((row) => !isHeldOut(row.key, options.seed, testFraction));
+  const test = complete.filter((row) => isHeldOut(row.key, options.seed, testFraction));
+  if (train.length < 20 || test.length < 10) {
+    throw new DomainError('INVALID_ARGUMENT', `too few complete cases (${train.length} train, ${test.length} test)`);
+  }
+  const names = chosen.map(([name]) => name);
+  const model = fitLogisticRegression(
+    train.map((r) => r.x),
+    train.map((r) => r.y),
+    { names },
+  );
+  const scores = test.map((r) => predictProbability(model, r.x));
+  const labels = test.map((r) => r.y);
+  return {
+    outcome: 'type 2 diabetes',
+    predictors: names,
+    model,
+    train: { n: train.length, events: train.filter((r) => r.y === 1).length },
+    test: { n: test.length, events: labels.filter((y) => y === 1).length },
+    auc: rocAuc(scores, labels),
+    roc: rocCurve(scores, labels),
+    calibration: calibration(scores, labels),
+  };
+}

@@ -8,3 +8,4 @@ export { startServer } from './start.js';
 export type { IntegrityReport, RecordProblem } from './services/integrity.js';
 export { TRANSACTION_TYPES } from './fhir/resource-facts.js';
 export { MAX_RECORDS_PER_TRANSACTION } from './services/records.js';
+export { StudyService, studyServiceFor } from './services/studies.js';

@@ -14,6 +14,7 @@ import { capabilityStatement } from './capability.js';
 import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerStudyRoutes } from './study-routes.js';
 import { registerTokenRoute } from './token-route.js';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -221,6 +222,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   });
 
   registerApiRoutes(app, medledger, withCaller);
+  registerStudyRoutes(app, medledger, withCaller);
   app.log.info({ purposeHeader: PURPOSE_HEADER, requestIdPattern: PATTERNS.requestId.source }, 'routes ready');
   return app;
 }

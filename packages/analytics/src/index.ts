@@ -63,8 +63,15 @@ export {
 export type { Coefficient, LogisticModel, LogisticOptions } from './model/logistic.js';
 export { fitLogisticRegression, predictProbability, rocAuc } from './model/logistic.js';
 export { normalCdf, twoSidedP, Z_975 } from './model/normal.js';
-export type { CalibrationBin, RiskModelOptions, RiskModelResult, RocPoint } from './model/evaluation.js';
-export { calibration, isHeldOut, RISK_PREDICTORS, rocCurve, trainRiskModel } from './model/evaluation.js';
+export type { CalibrationBin, RiskModelOptions, RiskModelResult, RiskPredictor, RocPoint } from './model/evaluation.js';
+export {
+  calibration,
+  isHeldOut,
+  RISK_PREDICTORS,
+  rocCurve,
+  stratifiedSplit,
+  trainRiskModel,
+} from './model/evaluation.js';
 
 // Charts (shared with the web portals)
 export type { BarChart, Chart, CurveChart, LineChart, ReportSection, SeriesPoint } from './charts/charts.js';

@@ -4,6 +4,7 @@ import { createWrap } from './command.js';
 import type { CommandRegistration } from './command.js';
 import { registerAccess } from './commands/access.js';
 import { registerAccount } from './commands/account.js';
+import { registerAnalytics } from './commands/analytics.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConsent } from './commands/consent.js';
 import { registerErase } from './commands/erase.js';
@@ -28,6 +29,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerErase,
   registerUsers,
   registerAccount,
+  registerAnalytics,
 ];
 
 const OVERVIEW = `

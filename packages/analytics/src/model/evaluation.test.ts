@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { PatientFeatures } from '../cohort/features.js';
 import { extractFeatures } from '../cohort/features.js';
 import { generatePopulation } from '../synthetic/generator.js';
-import { calibration, isHeldOut, rocCurve, trainRiskModel } from './evaluation.js';
+import { calibration, isHeldOut, rocCurve, stratifiedSplit, trainRiskModel } from './evaluation.js';
 
 describe('risk model evaluation', () => {
   let rows: PatientFeatures[];
@@ -47,6 +47,20 @@ describe('risk model evaluation', () => {
         [1, 2, 0.5],
         [9, 1, 1],
       ],
+    );
+  });
+
+  it('splits by outcome: both outcomes are held out, in proportion, whatever the order', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({ key: `k${String(i)}`, y: i < 4 ? 1 : 0 }));
+    const { train, test } = stratifiedSplit(rows, 'seed', 0.25);
+    assert.equal(test.filter((r) => r.y === 1).length, 1);
+    assert.equal(test.filter((r) => r.y === 0).length, 9);
+    assert.equal(train.length, 30);
+    assert.deepEqual(
+      stratifiedSplit([...rows].reverse(), 'seed', 0.25)
+        .test.map((r) => r.key)
+        .sort(),
+      test.map((r) => r.key).sort(),
     );
   });
 

@@ -79,14 +79,57 @@ export function isHeldOut(key: string, seed: string, testFraction: number): bool
   return word / 4_294_967_296 < testFraction;
 }
 
-/** The predictors the type 2 diabetes risk model uses, as (name, value from a feature row). */
-export const RISK_PREDICTORS: ReadonlyArray<readonly [string, (row: PatientFeatures) => number | undefined]> = [
-  ['age per 10 y', (r) => (r.age === undefined ? undefined : (r.age - 50) / 10)],
-  ['BMI per 5 kg/m2', (r) => (r.bmi === undefined ? undefined : (r.bmi - 27) / 5)],
-  ['glucose per 10 mg/dL', (r) => (r.glucose === undefined ? undefined : (r.glucose - 100) / 10)],
-  ['HbA1c %', (r) => (r.hba1c === undefined ? undefined : r.hba1c - 5.5)],
-  ['systolic per 10 mmHg', (r) => (r.systolic === undefined ? undefined : (r.systolic - 120) / 10)],
-  ['current smoker', (r) => (r.smoking === undefined ? undefined : r.smoking === 'current' ? 1 : 0)],
+/** A predictor of the type 2 diabetes risk model: a short key, the name in reports, its value from a feature row. */
+export interface RiskPredictor {
+  readonly key: string;
+  readonly name: string;
+  readonly value: (row: PatientFeatures) => number | undefined;
+}
+
+/**
+ * A stratified held-out split: within each outcome, rows ordered by SHA-256(seed + key) and the first
+ * round(fraction · n) (at least one of each outcome that has two rows) held out. Order-independent and reproducible;
+ * both outcomes reach the test set even in small cohorts.
+ */
+export function stratifiedSplit<T extends { readonly key: string; readonly y: number }>(
+  rows: readonly T[],
+  seed: string,
+  testFraction: number,
+): { train: T[]; test: T[] } {
+  const rank = (key: string): string => createHash('sha256').update(`${seed}\u0000${key}`).digest('hex');
+  const train: T[] = [];
+  const test: T[] = [];
+  for (const outcome of [0, 1]) {
+    const stratum = rows
+      .filter((row) => row.y === outcome)
+      .map((row) => ({ row, rank: rank(row.key) }))
+      .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    const held = stratum.length < 2 ? 0 : Math.max(1, Math.round(testFraction * stratum.length));
+    stratum.forEach(({ row }, i) => (i < held ? test : train).push(row));
+  }
+  return { train, test };
+}
+
+/** The predictors the type 2 diabetes risk model may use (centred and scaled as in the generating model). */
+export const RISK_PREDICTORS: readonly RiskPredictor[] = [
+  { key: 'age', name: 'age per 10 y', value: (r) => (r.age === undefined ? undefined : (r.age - 50) / 10) },
+  { key: 'bmi', name: 'BMI per 5 kg/m2', value: (r) => (r.bmi === undefined ? undefined : (r.bmi - 27) / 5) },
+  {
+    key: 'glucose',
+    name: 'glucose per 10 mg/dL',
+    value: (r) => (r.glucose === undefined ? undefined : (r.glucose - 100) / 10),
+  },
+  { key: 'hba1c', name: 'HbA1c %', value: (r) => (r.hba1c === undefined ? undefined : r.hba1c - 5.5) },
+  {
+    key: 'systolic',
+    name: 'systolic per 10 mmHg',
+    value: (r) => (r.systolic === undefined ? undefined : (r.systolic - 120) / 10),
+  },
+  {
+    key: 'smoking',
+    name: 'current smoker',
+    value: (r) => (r.smoking === undefined ? undefined : r.smoking === 'current' ? 1 : 0),
+  },
 ];
 
 export interface RiskModelOptions {
@@ -94,7 +137,7 @@ export interface RiskModelOptions {
   readonly seed: string;
   /** Share of patients held out for evaluation, (0, 0.9]; default 0.3. */
   readonly testFraction?: number;
-  /** Predictor names from RISK_PREDICTORS; default all. */
+  /** Predictor keys (or names) from RISK_PREDICTORS; default all. */
   readonly predictors?: readonly string[];
   /** Only patients at least this old (default 18). */
   readonly minAge?: number;
@@ -113,31 +156,33 @@ export interface RiskModelResult {
 
 /**
  * Trains and evaluates the type 2 diabetes risk model (logistic regression) on feature rows, e.g. of a study's
- * de-identified cohort: complete cases of adults, a seeded held-out split, AUC, ROC curve and calibration on the
+ * de-identified cohort: complete cases of adults, a seeded stratified held-out split, AUC, ROC curve and calibration on the
  * held-out part. Same rows and seed → the same model.
  * @throws DomainError INVALID_ARGUMENT when a split has too few rows or only one outcome
  */
 export function trainRiskModel(rows: readonly PatientFeatures[], options: RiskModelOptions): RiskModelResult {
   const testFraction = options.testFraction ?? 0.3;
   if (!(testFraction > 0 && testFraction <= 0.9)) throw new DomainError('INVALID_ARGUMENT', 'testFraction in (0, 0.9]');
-  const chosen = RISK_PREDICTORS.filter(([name]) => options.predictors?.includes(name) ?? true);
+  const chosen = RISK_PREDICTORS.filter(
+    (p) =>
+      options.predictors === undefined || options.predictors.includes(p.key) || options.predictors.includes(p.name),
+  );
   if (chosen.length === 0) throw new DomainError('INVALID_ARGUMENT', 'no known predictor selected');
   const minAge = options.minAge ?? 18;
   const complete = [...rows]
     .sort((a, b) => (a.patient < b.patient ? -1 : a.patient > b.patient ? 1 : 0))
     .filter((row) => (row.age ?? -1) >= minAge)
     .flatMap((row) => {
-      const x = chosen.map(([, get]) => get(row));
+      const x = chosen.map((p) => p.value(row));
       return x.every((v): v is number => v !== undefined && Number.isFinite(v))
         ? [{ key: row.patient, x, y: row.conditions.diabetes ? 1 : 0 }]
         : [];
     });
-  const train = complete.filter((row) => !isHeldOut(row.key, options.seed, testFraction));
-  const test = complete.filter((row) => isHeldOut(row.key, options.seed, testFraction));
+  const { train, test } = stratifiedSplit(complete, options.seed, testFraction);
   if (train.length < 20 || test.length < 10) {
     throw new DomainError('INVALID_ARGUMENT', `too few complete cases (${train.length} train, ${test.length} test)`);
   }
-  const names = chosen.map(([name]) => name);
+  const names = chosen.map((p) => p.name);
   const model = fitLogisticRegression(
     train.map((r) => r.x),
     train.map((r) => r.y),

@@ -570,15 +570,20 @@ export class StudyService {
   }
 
   /**
-   * Trains and evaluates the type 2 diabetes risk model on the study's de-identified cohort (research studies only):
-   * seeded held-out split, AUC, ROC and calibration. Kept (aggregate results only, no rows) under the study.
+   * Trains and evaluates the type 2 diabetes risk model on the study's Safe Harbor de-identified cohort (research
+   * studies only): seeded held-out split, AUC, ROC and calibration. The rows never leave the server, only the
+   * model's aggregate results, so k-anonymity suppression (a safeguard for released rows) is not applied here.
    */
   async train(caller: Caller, studyId: string, body: Body): Promise<StoredModel> {
     const study = await this.approved(caller, studyId);
     this.research(study);
     const seed = typeof body.seed === 'string' && body.seed.length > 0 ? body.seed.slice(0, 100) : 'medledger';
     const cohort = await this.cohort(caller, study);
-    const exported = this.deidentified(cohort, studyId, body, 5);
+    const exported = deidentify(cohort.resources as AnalyticsResource[], {
+      studyKey: deriveStudyKey(this.secret, studyId),
+      asOf: this.asOf(),
+      k: 1,
+    });
     const result = trainRiskModel(extractFeatures(exported.resources, this.asOf()), {
       seed,
       ...(body.testFraction === undefined ? {} : { testFraction: numberOf(body.testFraction, 'testFraction') }),

@@ -760,6 +760,20 @@ function firstOnsets(resources: readonly FhirResource[], code: string): Map<stri
   return first;
 }
 
+/** Cumulative prevalence per 1,000 from noisy monthly counts: unbiased sums, clamped only at the end. */
+function cumulativePerThousand(
+  months: readonly string[],
+  monthly: (month: string) => number,
+  population: number,
+): Array<{ x: string; y: number }> {
+  const people = Math.max(1, population);
+  let cumulative = 0;
+  return months.map((month) => {
+    cumulative += monthly(month);
+    return { x: month, y: Math.round((1000 * Math.min(Math.max(cumulative, 0), people)) / people) };
+  });
+}
+
 function prevalenceChart(
   condition: string,
   months: readonly string[],
@@ -767,25 +781,29 @@ function prevalenceChart(
   onsets: Readonly<Record<string, number>>,
   population: Readonly<Record<string, number>>,
 ): LineChart {
-  const series = [...regions, 'other']
-    .map((region) => {
-      const people = Math.max(1, population[region] ?? 0);
-      let cumulative = 0;
-      const points = months.map((month) => {
-        cumulative += Math.max(0, onsets[`${region}|${month}`] ?? 0);
-        return { x: month, y: Math.round((1000 * Math.min(cumulative, people)) / people) / 1 };
-      });
-      return { name: region === 'other' ? 'other areas' : `ZIP ${region}xx`, points, people: population[region] ?? 0 };
-    })
+  const areas = [...regions, 'other'];
+  const everyone = areas.reduce((sum, region) => sum + (population[region] ?? 0), 0);
+  const all = {
+    name: 'all areas',
+    points: cumulativePerThousand(
+      months,
+      (month) => areas.reduce((sum, region) => sum + (onsets[`${region}|${month}`] ?? 0), 0),
+      everyone,
+    ),
+  };
+  const byRegion = areas
     // Post-processing: regions whose noisy population is small would only show noise.
-    .filter((s) => s.people >= 20)
-    .map(({ name, points }) => ({ name, points }));
+    .filter((region) => (population[region] ?? 0) >= 20)
+    .map((region) => ({
+      name: region === 'other' ? 'other areas' : `ZIP ${region}xx`,
+      points: cumulativePerThousand(months, (month) => onsets[`${region}|${month}`] ?? 0, population[region] ?? 0),
+    }));
   return {
     kind: 'line',
     title: `Prevalence of ${condition} per 1,000 by month and region (DP)`,
     xLabel: 'month',
     yLabel: 'per 1,000 patients',
-    series,
+    series: [all, ...byRegion],
   };
 }
 

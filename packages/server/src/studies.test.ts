@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generatePatientBundle } from '@medledger/analytics';
-import { studyServiceFor } from './services/studies.js';
+import { createApprovedStudy, studyServiceFor } from './services/studies.js';
 import { TestServer } from './testing/test-server.js';
 
 type Json = Record<string, unknown>;
@@ -158,6 +158,7 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
     );
     assert.ok(uses.length > 0, 'pt0 sees the study use');
     assert.ok(uses.every((e) => e.resource.outcome === '0'));
+    assert.ok(JSON.stringify(uses[0]?.resource.entity).includes(`"description":"used in study ${studyId}"`));
     const other = await server.as(`pt${String(CONSENTED)}`, 'GET', '/fhir/AuditEvent');
     const otherUses = (other.body.entry ?? []).filter((e) =>
       JSON.stringify(e.resource.entity).includes(`"value":"${studyId}"`),
@@ -209,6 +210,19 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
       epsilon: 0.1,
     });
     assert.equal(bad.status, 400);
+  });
+
+  it('creates an approved study in one call for the demo (two ledger transactions)', async () => {
+    const study = await createApprovedStudy(server.medledger, {
+      researcher: 'res.rosa',
+      ethics: 'irb.ines',
+      protocol: 'demo study',
+      epsilonBudget: 1,
+    });
+    assert.equal(study.status, 'approved');
+    assert.equal(study.decidedBy, 'Practitioner/irb.ines');
+    const seen = await server.as('res.rosa', 'GET', `/api/studies/${study.id}`);
+    assert.equal(seen.body.status, 'approved');
   });
 
   it('gives public health DP aggregates over all patients under its own programme budget, never rows', async () => {

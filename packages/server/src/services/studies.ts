@@ -834,3 +834,36 @@ export function studyServiceFor(medledger: Medledger): StudyService {
   }
   return service;
 }
+
+/** A Caller for an in-process use case (no HTTP request): the account acting, with a fresh request id. */
+function inProcessCaller(medledger: Medledger, username: string): Caller {
+  const account = medledger.accounts.get(username);
+  if (account === undefined) throw new DomainError('NOT_FOUND', `account ${username} is not known`);
+  const purpose = account.role === 'public-health' ? 'PUBHLTH' : 'HRESCH';
+  return { account, purpose, requestId: randomBytes(16).toString('hex'), scope: 'user/*.cruds' };
+}
+
+/**
+ * Proposes a study as `researcher` (or a PUBHLTH programme as a public-health user) and has `ethics` approve it: one
+ * call for `medledger demo` and other seeding. Both are real ledger transactions.
+ */
+export async function createApprovedStudy(
+  medledger: Medledger,
+  options: {
+    readonly researcher: string;
+    readonly ethics: string;
+    readonly protocol: string;
+    readonly epsilonBudget: number;
+    readonly resourceTypes?: readonly string[];
+    readonly purpose?: string;
+  },
+): Promise<StudyView> {
+  const studies = studyServiceFor(medledger);
+  const proposed = await studies.propose(inProcessCaller(medledger, options.researcher), {
+    protocol: options.protocol,
+    epsilonBudget: options.epsilonBudget,
+    resourceTypes: options.resourceTypes ?? ['Observation', 'Condition'],
+    ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
+  });
+  return studies.decide(inProcessCaller(medledger, options.ethics), proposed.id, 'approve');
+}

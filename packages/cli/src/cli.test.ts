@@ -36,7 +36,7 @@ describe('medledger: help, usage, sign-in and exit codes', () => {
         checked += 1;
       }
     }
-    assert.equal(checked, 10, 'consent ×3, access ×4, users ×3');
+    assert.equal(checked, 18, 'consent ×3, access ×4, users ×3, analytics ×8');
     assert.equal((await runCli(['--version'])).stdout, '0.1.0\n');
   });
 

@@ -463,6 +463,23 @@ function registerDataCommands(analytics: Command, wrap: Wrap): void {
     );
 }
 
+const SUBCOMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  studies: ['medledger analytics studies --user irb.ines'],
+  propose: [
+    'medledger analytics propose --protocol "T2D risk v1" --epsilon 2 --types Observation,Condition --user res.rosa',
+    'medledger analytics propose --purpose PUBHLTH --protocol "Diabetes surveillance" --epsilon 5 --user ph.olive',
+  ],
+  decide: ['medledger analytics decide st-… approve --user irb.ines'],
+  query: [
+    'medledger analytics query st-… --epsilon 0.1 --user res.rosa',
+    'medledger analytics query st-… --kind histogram --group-by ageBand --epsilon 0.2 --user ph.olive',
+    'medledger analytics query st-… --kind mean --variable bmi --epsilon 0.2 --mechanism gaussian --user res.rosa',
+  ],
+  export: ['medledger analytics export st-… --format csv --out cohort.csv --user res.rosa'],
+  train: ['medledger analytics train st-… --seed s1 --predictors age,bmi,hba1c --user res.rosa'],
+  report: ['medledger analytics report --study st-… --out report.html --epsilon 0.4 --user res.rosa'],
+};
+
 export const registerAnalytics: CommandRegistration = (program, wrap) => {
   const analytics = program
     .command('analytics')
@@ -491,6 +508,10 @@ export const registerAnalytics: CommandRegistration = (program, wrap) => {
   );
   registerStudyCommands(analytics, wrap);
   registerDataCommands(analytics, wrap);
+  for (const sub of analytics.commands) {
+    const lines = SUBCOMMAND_EXAMPLES[sub.name()];
+    if (lines !== undefined) examples(sub, lines);
+  }
   examples(analytics, [
     'medledger analytics propose --protocol "T2D risk v1" --epsilon 2 --types Observation,Condition --user res.rosa',
     'medledger analytics decide st-… approve --user irb.ines',

@@ -56,6 +56,8 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
   let server: TestServer;
   const consented: string[] = [];
   const refused: string[] = [];
+  /** Identifying strings of the consented patients' source data: names, identifiers, phone, address, birth date. */
+  const phi: string[] = [];
   let studyId = '';
 
   before(async () => {
@@ -79,6 +81,22 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
       });
       assert.equal(account.status, 201, account.text);
       if (i < CONSENTED) {
+        const names = (patient.name as Array<{ family?: string; given?: string[] }>).flatMap((n) => [
+          n.family ?? '',
+          ...(n.given ?? []),
+        ]);
+        const identifiers = (patient.identifier as Array<{ value?: string }>).map((id) => id.value ?? '');
+        const telecom = ((patient.telecom as Array<{ value?: string }> | undefined) ?? []).map((t) => t.value ?? '');
+        const address = (patient.address as Array<{ line?: string[]; city?: string }>)[0];
+        phi.push(
+          ...names,
+          ...identifiers,
+          ...telecom,
+          ...(address?.line ?? []),
+          address?.city ?? '',
+          '02139',
+          '1961-04-12',
+        );
         const consent = await server.as(username, 'POST', '/fhir/Consent', researchConsent(patientId));
         assert.equal(consent.status, 201, consent.text);
         consented.push(patientId);
@@ -143,6 +161,9 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
       assert.equal(r.name, undefined);
     }
     for (const id of [...consented, ...refused]) assert.ok(!exported.text.includes(id), 'no ledger patient id leaks');
+    assert.ok(phi.length > 30);
+    for (const value of phi.filter((v) => v.length >= 4))
+      assert.ok(!exported.text.includes(value), `${value} is not exported`);
 
     const csv = await server.as('res.rosa', 'POST', `/api/studies/${studyId}/export`, { format: 'csv' });
     assert.equal(csv.status, 200);

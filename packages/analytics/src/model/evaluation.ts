@@ -141,6 +141,8 @@ export interface RiskModelOptions {
   readonly predictors?: readonly string[];
   /** Only patients at least this old (default 18). */
   readonly minAge?: number;
+  /** Ridge penalty of the fit (see LogisticOptions.ridge); default 0, plain maximum likelihood. */
+  readonly ridge?: number;
 }
 
 export interface RiskModelResult {
@@ -186,7 +188,7 @@ export function trainRiskModel(rows: readonly PatientFeatures[], options: RiskMo
   const model = fitLogisticRegression(
     train.map((r) => r.x),
     train.map((r) => r.y),
-    { names },
+    { names, ...(options.ridge === undefined ? {} : { ridge: options.ridge }) },
   );
   const scores = test.map((r) => predictProbability(model, r.x));
   const labels = test.map((r) => r.y);

@@ -162,6 +162,11 @@ interface Accounts {
   readonly admins: readonly ApiClient[];
 }
 
+/** The Patient's own fullUrl (Synthea's urn:uuid), not the file path: the same patient makes the same choices. */
+function stableKey(plan: PatientPlan): string {
+  return plan.chunks[0]?.find((entry) => entry.type === 'Patient')?.key ?? plan.label;
+}
+
 /** Imports one patient at its hospital and records the consents its share gives it. */
 async function importPatient(
   ctx: Context,
@@ -170,14 +175,15 @@ async function importPatient(
   options: ImportOptions & { research: number; payment: number },
   run: { summary: ImportSummary; progress: Progress; distribution: Distribution },
 ): Promise<void> {
-  const slot = Math.floor(share(`${options.seed}:hospital`, plan.label) * accounts.clinicians.length);
+  const key = stableKey(plan);
+  const slot = Math.floor(share(`${options.seed}:hospital`, key) * accounts.clinicians.length);
   const [api, admin, hospital] = [accounts.clinicians[slot], accounts.admins[slot], options.hospitals[slot] ?? ''];
   if (api === undefined || admin === undefined) return;
   const patientId = await sendPlan(api, plan, run.summary, run.progress);
   if (patientId === undefined) return;
   const wanted = {
-    research: share(`${options.seed}:research`, plan.label) < options.research,
-    payment: share(`${options.seed}:payment`, plan.label) < options.payment,
+    research: share(`${options.seed}:research`, key) < options.research,
+    payment: share(`${options.seed}:payment`, key) < options.payment,
   };
   if (wanted.research || wanted.payment) await giveConsents(admin, ctx.baseUrl(), patientId, wanted);
   const { distribution } = run;
@@ -421,21 +427,25 @@ function registerDataCommands(analytics: Command, wrap: Wrap): void {
     .option('--seed <seed>', 'seeds the held-out split', 'medledger')
     .option('--test-fraction <share>', 'share of patients held out for evaluation', '0.3')
     .option('--predictors <keys>', 'age, bmi, glucose, hba1c, systolic, smoking (default all)', list, [])
+    .option('--ridge <lambda>', 'L2 penalty for small cohorts (default 0: maximum likelihood)')
     .action(
-      wrap<{ seed: string; testFraction: string; predictors: string[] }>(async (ctx, [studyId = ''], o) => {
-        const api = await ctx.api();
-        const model = await api.post<Json>(`/api/studies/${studyId}/models`, {
-          seed: o.seed,
-          testFraction: fraction(o.testFraction, '--test-fraction'),
-          ...(o.predictors.length > 0 ? { predictors: o.predictors } : {}),
-        });
-        if (ctx.out.json) ctx.out.data(model);
-        else
-          ctx.out.line(
-            `${String(model.id)}: AUC ${Number(model.auc).toFixed(3)} on ${String((model.test as Json).n)} held-out patients`,
-          );
-        return EXIT.ok;
-      }),
+      wrap<{ seed: string; testFraction: string; predictors: string[]; ridge?: string }>(
+        async (ctx, [studyId = ''], o) => {
+          const api = await ctx.api();
+          const model = await api.post<Json>(`/api/studies/${studyId}/models`, {
+            seed: o.seed,
+            testFraction: fraction(o.testFraction, '--test-fraction'),
+            ...(o.predictors.length > 0 ? { predictors: o.predictors } : {}),
+            ...(o.ridge === undefined ? {} : { ridge: Number(o.ridge) }),
+          });
+          if (ctx.out.json) ctx.out.data(model);
+          else
+            ctx.out.line(
+              `${String(model.id)}: AUC ${Number(model.auc).toFixed(3)} on ${String((model.test as Json).n)} held-out patients`,
+            );
+          return EXIT.ok;
+        },
+      ),
     );
   analytics
     .command('report')

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   deidentify,
@@ -312,7 +312,7 @@ export class StudyService {
   private readonly custodians: ReadonlyMap<string, Custodian>;
   private readonly secret: Buffer;
   private readonly dir: string;
-  private readonly models = new Map<string, StoredModel>();
+  private loadedModels: Map<string, StoredModel> | undefined;
 
   constructor(private readonly medledger: Medledger) {
     this.gateway = new LedgerGateway(medledger.network);
@@ -334,6 +334,25 @@ export class StudyService {
    */
   pseudonymFor(studyId: string, reference: string): string {
     return pseudonym(deriveStudyKey(this.secret, studyId), reference);
+  }
+
+  /** Trained models, read from `<data>/analytics/models` on first use (they survive a restart). */
+  private get models(): Map<string, StoredModel> {
+    if (this.loadedModels === undefined) {
+      const dir = join(this.dir, 'models');
+      const files = existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => /^m-[0-9a-f]{24}\.json$/.test(f))
+            .sort()
+        : [];
+      this.loadedModels = new Map(
+        files.map((f) => {
+          const model = JSON.parse(readFileSync(join(dir, f), 'utf8')) as StoredModel;
+          return [model.id, model];
+        }),
+      );
+    }
+    return this.loadedModels;
   }
 
   private get indexPath(): string {
@@ -587,6 +606,7 @@ export class StudyService {
     const result = trainRiskModel(extractFeatures(exported.resources, this.asOf()), {
       seed,
       ...(body.testFraction === undefined ? {} : { testFraction: numberOf(body.testFraction, 'testFraction') }),
+      ...(body.ridge === undefined ? {} : { ridge: numberOf(body.ridge, 'ridge') }),
       ...(Array.isArray(body.predictors) ? { predictors: body.predictors.map(String) } : {}),
     });
     const model: StoredModel = {
@@ -602,10 +622,12 @@ export class StudyService {
     return model;
   }
 
-  /** A study's trained models (for whoever may see the study). */
+  /** A study's trained models, oldest first (for whoever may see the study). */
   async listModels(caller: Caller, studyId: string): Promise<StoredModel[]> {
     await this.get(caller, studyId);
-    return [...this.models.values()].filter((m) => m.studyId === studyId);
+    return [...this.models.values()]
+      .filter((m) => m.studyId === studyId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async model(caller: Caller, studyId: string, modelId: string): Promise<StoredModel> {

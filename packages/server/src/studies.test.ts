@@ -284,5 +284,23 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
     assert.equal(charts.status, 200, charts.text);
     const kinds = (charts.body as unknown as Array<{ kind: string }>).map((c) => c.kind);
     assert.deepEqual(kinds, ['line', 'bar', 'bar']);
+    const yearly = await server.as('ph.olive', 'POST', `/api/studies/${id}/charts`, {
+      epsilon: 0.2,
+      from: '2020-01',
+      to: '2024-12',
+      interval: 'year',
+    });
+    type Line = { series: Array<{ name: string; points: Array<{ x: string }> }> };
+    const line = (yearly.body as unknown as Line[]).at(0);
+    assert.ok(line !== undefined);
+    const all = line.series.at(0);
+    assert.ok(all !== undefined);
+    assert.equal(all.name, 'all areas');
+    assert.deepEqual(
+      all.points.map((p) => p.x),
+      ['2020', '2021', '2022', '2023', '2024'],
+    );
+    const spent = await server.as('ph.olive', 'GET', `/api/studies/${id}`);
+    assert.equal(spent.body.epsilonSpentMicro, 2_000_000, 'count 1 + charts 0.8 + charts 0.2');
   });
 });

@@ -456,20 +456,28 @@ function registerDataCommands(analytics: Command, wrap: Wrap): void {
     .option('--condition <name>', 'condition of the prevalence chart', 'diabetes')
     .option('--from <YYYY-MM>', 'first month of the prevalence chart')
     .option('--to <YYYY-MM>', 'last month')
+    .option('--interval <interval>', 'prevalence by month, quarter or year', 'month')
     .action(
-      wrap<{ study: string; out: string; epsilon: string; condition: string; from?: string; to?: string }>(
-        async (ctx, _args, o) => {
-          const html = await buildReport(await ctx.api(), o.study, epsilonOf(o.epsilon), {
-            condition: o.condition,
-            ...(o.from === undefined ? {} : { from: o.from }),
-            ...(o.to === undefined ? {} : { to: o.to }),
-          });
-          const path = await writeOut(ctx, o.out, html);
-          if (ctx.out.json) ctx.out.data({ file: path, bytes: html.length });
-          else ctx.out.line(`wrote ${path}`);
-          return EXIT.ok;
-        },
-      ),
+      wrap<{
+        study: string;
+        out: string;
+        epsilon: string;
+        condition: string;
+        interval: string;
+        from?: string;
+        to?: string;
+      }>(async (ctx, _args, o) => {
+        const html = await buildReport(await ctx.api(), o.study, epsilonOf(o.epsilon), {
+          condition: o.condition,
+          interval: o.interval,
+          ...(o.from === undefined ? {} : { from: o.from }),
+          ...(o.to === undefined ? {} : { to: o.to }),
+        });
+        const path = await writeOut(ctx, o.out, html);
+        if (ctx.out.json) ctx.out.data({ file: path, bytes: html.length });
+        else ctx.out.line(`wrote ${path}`);
+        return EXIT.ok;
+      }),
     );
 }
 

@@ -653,7 +653,7 @@ export class StudyService {
     const regionOf = regionIndex(cohort.resources, regions);
     const incidence = await releaseHistogram(onsetCells(cohort.resources, regionOf, request), {
       ...base,
-      query: { study: studyId, chart: 'onsets', condition, months, regions },
+      query: { study: studyId, chart: 'onsets', condition, periods: months, regions },
     });
     const population: Record<string, number> = Object.fromEntries([...regions, 'other'].map((r) => [r, 0]));
     for (const patient of cohort.patientIds) {
@@ -680,7 +680,7 @@ export class StudyService {
       { ...base, query: { study: studyId, chart: 'bmi', edges: bmiEdges } },
     );
     return [
-      prevalenceChart(condition, months, regions, incidence.value, people.value),
+      prevalenceChart(condition, request, incidence.value, people.value),
       barChart('Age distribution (DP)', 'age band', 'patients', ages.value, CATEGORIES.ageBand),
       barChart(
         'BMI distribution (DP)',
@@ -696,23 +696,43 @@ export class StudyService {
 interface ChartRequest {
   readonly share: number;
   readonly condition: ConditionName;
+  /** The chart's periods (months `YYYY-MM`, quarters `YYYY-Qn` or years `YYYY`), in order. */
   readonly months: readonly string[];
+  readonly interval: Interval;
   readonly regions: readonly string[];
   readonly mechanism: Mechanism;
 }
+
+type Interval = 'month' | 'quarter' | 'year';
+
+/** The period a month (YYYY-MM) falls in. */
+function periodOf(month: string, interval: Interval): string {
+  if (interval === 'month') return month;
+  if (interval === 'year') return month.slice(0, 4);
+  return `${month.slice(0, 4)}-Q${String(Math.floor((Number(month.slice(5, 7)) - 1) / 3) + 1)}`;
+}
+
+const MAX_MONTHS: Readonly<Record<Interval, number>> = { month: 240, quarter: 480, year: 1200 };
 
 function chartRequest(body: Body, asOf: string): ChartRequest {
   const epsilon = numberOf(body.epsilon, 'epsilon');
   const share = Math.floor((epsilon * 1_000_000) / 4) / 1_000_000;
   if (share <= 0) throw invalid('epsilon too small to split over four releases');
+  const interval = optionalOneOf(body.interval, ['month', 'quarter', 'year'] as const, 'interval') ?? 'month';
   return {
     share,
     condition:
       optionalOneOf(body.condition, Object.keys(STUDY_CONDITIONS) as ConditionName[], 'condition') ?? 'diabetes',
-    months: monthRange(
-      typeof body.from === 'string' ? body.from : `${String(Number(asOf.slice(0, 4)) - 5)}-01`,
-      typeof body.to === 'string' ? body.to : asOf.slice(0, 7),
-    ),
+    interval,
+    months: [
+      ...new Set(
+        monthRange(
+          typeof body.from === 'string' ? body.from : `${String(Number(asOf.slice(0, 4)) - 5)}-01`,
+          typeof body.to === 'string' ? body.to : asOf.slice(0, 7),
+          MAX_MONTHS[interval],
+        ).map((month) => periodOf(month, interval)),
+      ),
+    ],
     regions: Array.isArray(body.regions) ? body.regions.map(String).slice(0, 100) : DEFAULT_REGIONS,
     mechanism: body.mechanism === 'gaussian' ? 'gaussian' : 'laplace',
   };
@@ -728,13 +748,13 @@ function onsetCells(
   for (const region of [...request.regions, 'other'])
     for (const month of request.months) cells[`${region}|${month}`] = 0;
   for (const [patient, month] of firstOnsets(resources, STUDY_CONDITIONS[request.condition] ?? '')) {
-    const key = `${regionOf.get(patient) ?? 'other'}|${month}`;
+    const key = `${regionOf.get(patient) ?? 'other'}|${periodOf(month, request.interval)}`;
     if (key in cells) cells[key] = (cells[key] ?? 0) + 1;
   }
   return cells;
 }
 
-function monthRange(from: string, to: string): string[] {
+function monthRange(from: string, to: string, maxMonths: number): string[] {
   const parse = (text: string): number => {
     const match = /^(\d{4})-(\d{2})$/.exec(text);
     if (match === null) throw invalid('from and to are months (YYYY-MM)');
@@ -742,7 +762,7 @@ function monthRange(from: string, to: string): string[] {
   };
   const start = parse(from);
   const end = parse(to);
-  if (end < start || end - start > 240) throw invalid('from..to must span 1 to 240 months');
+  if (end < start || end - start >= maxMonths) throw invalid(`from..to must span 1 to ${String(maxMonths)} months`);
   return Array.from({ length: end - start + 1 }, (_, i) => {
     const m = start + i;
     return `${String(Math.floor(m / 12))}-${String((m % 12) + 1).padStart(2, '0')}`;
@@ -798,11 +818,11 @@ function cumulativePerThousand(
 
 function prevalenceChart(
   condition: string,
-  months: readonly string[],
-  regions: readonly string[],
+  request: ChartRequest,
   onsets: Readonly<Record<string, number>>,
   population: Readonly<Record<string, number>>,
 ): LineChart {
+  const { months, regions, interval } = request;
   const areas = [...regions, 'other'];
   const everyone = areas.reduce((sum, region) => sum + (population[region] ?? 0), 0);
   const all = {
@@ -822,8 +842,8 @@ function prevalenceChart(
     }));
   return {
     kind: 'line',
-    title: `Prevalence of ${condition} per 1,000 by month and region (DP)`,
-    xLabel: 'month',
+    title: `Prevalence of ${condition} per 1,000 by ${interval} and region (DP)`,
+    xLabel: interval,
     yLabel: 'per 1,000 patients',
     series: [all, ...byRegion],
   };

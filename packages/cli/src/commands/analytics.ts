@@ -259,8 +259,8 @@ async function writeOut(ctx: Context, file: string, text: string): Promise<strin
 
 /** The HTML report: study, DP charts (spending `epsilon`), and the latest model's ROC and calibration. */
 export async function buildReport(api: ApiClient, studyId: string, epsilon: number, extra: Json = {}): Promise<string> {
-  const study = await api.get<Json>(`/api/studies/${studyId}`);
   const charts = await api.post<Chart[]>(`/api/studies/${studyId}/charts`, { epsilon, ...extra });
+  const study = await api.get<Json>(`/api/studies/${studyId}`);
   const sections: ReportSection[] = [
     {
       heading: 'Study',

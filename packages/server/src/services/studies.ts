@@ -640,12 +640,13 @@ export class StudyService {
   /**
    * The standard charts (for the report and the portals), each from one DP release: new diagnoses of a condition by
    * month and region (cumulative prevalence per 1,000 is post-processing of those counts and a noisy population
-   * count), and the age and BMI distributions. `epsilon` is split evenly over the four releases.
+   * count, by region and over all areas), and the age and BMI distributions. `epsilon` is split evenly over the six
+   * releases.
    */
   async charts(caller: Caller, studyId: string, body: Body): Promise<Chart[]> {
     const request = chartRequest(body, this.asOf());
     const { share, condition, months, regions } = request;
-    await this.budgeted(caller, studyId, share * 4);
+    await this.budgeted(caller, studyId, share * CHART_RELEASES);
     const study = await this.get(caller, studyId);
     const cohort = await this.cohort(caller, study);
     const rows = this.features(cohort);
@@ -664,6 +665,18 @@ export class StudyService {
       ...base,
       query: { study: studyId, chart: 'population', regions },
     });
+    // The all-areas curve from its own releases: summing the regions' noisy cells would add up their noise.
+    const overall = {
+      onsets: (
+        await releaseHistogram(overallOnsets(cohort.resources, request), {
+          ...base,
+          query: { study: studyId, chart: 'onsets-all', condition, periods: months },
+        })
+      ).value,
+      population: (
+        await releaseCount(cohort.patientIds.length, { ...base, query: { study: studyId, chart: 'population-all' } })
+      ).value,
+    };
     const ages = await releaseHistogram(
       histogramCounts(rows, { kind: 'histogram', epsilon: share, groupBy: 'ageBand' }),
       {
@@ -680,7 +693,7 @@ export class StudyService {
       { ...base, query: { study: studyId, chart: 'bmi', edges: bmiEdges } },
     );
     return [
-      prevalenceChart(condition, request, incidence.value, people.value),
+      prevalenceChart(condition, request, { onsets: incidence.value, population: people.value }, overall),
       barChart('Age distribution (DP)', 'age band', 'patients', ages.value, CATEGORIES.ageBand),
       barChart(
         'BMI distribution (DP)',
@@ -705,6 +718,9 @@ interface ChartRequest {
 
 type Interval = 'month' | 'quarter' | 'year';
 
+/** The standard charts' DP releases: onsets and population by region, overall onsets and population, age, BMI. */
+const CHART_RELEASES = 6;
+
 /** The period a month (YYYY-MM) falls in. */
 function periodOf(month: string, interval: Interval): string {
   if (interval === 'month') return month;
@@ -716,8 +732,8 @@ const MAX_MONTHS: Readonly<Record<Interval, number>> = { month: 240, quarter: 48
 
 function chartRequest(body: Body, asOf: string): ChartRequest {
   const epsilon = numberOf(body.epsilon, 'epsilon');
-  const share = Math.floor((epsilon * 1_000_000) / 4) / 1_000_000;
-  if (share <= 0) throw invalid('epsilon too small to split over four releases');
+  const share = Math.floor((epsilon * 1_000_000) / CHART_RELEASES) / 1_000_000;
+  if (share <= 0) throw invalid(`epsilon too small to split over ${String(CHART_RELEASES)} releases`);
   const interval = optionalOneOf(body.interval, ['month', 'quarter', 'year'] as const, 'interval') ?? 'month';
   return {
     share,
@@ -750,6 +766,16 @@ function onsetCells(
   for (const [patient, month] of firstOnsets(resources, STUDY_CONDITIONS[request.condition] ?? '')) {
     const key = `${regionOf.get(patient) ?? 'other'}|${periodOf(month, request.interval)}`;
     if (key in cells) cells[key] = (cells[key] ?? 0) + 1;
+  }
+  return cells;
+}
+
+/** New diagnoses per period over all areas: each patient counted once, at their first onset. */
+function overallOnsets(resources: readonly FhirResource[], request: ChartRequest): Record<string, number> {
+  const cells: Record<string, number> = Object.fromEntries(request.months.map((period) => [period, 0]));
+  for (const month of firstOnsets(resources, STUDY_CONDITIONS[request.condition] ?? '').values()) {
+    const period = periodOf(month, request.interval);
+    if (period in cells) cells[period] = (cells[period] ?? 0) + 1;
   }
   return cells;
 }
@@ -816,29 +842,32 @@ function cumulativePerThousand(
   });
 }
 
+interface NoisyCounts<P> {
+  readonly onsets: Readonly<Record<string, number>>;
+  readonly population: P;
+}
+
 function prevalenceChart(
   condition: string,
   request: ChartRequest,
-  onsets: Readonly<Record<string, number>>,
-  population: Readonly<Record<string, number>>,
+  byArea: NoisyCounts<Readonly<Record<string, number>>>,
+  overall: NoisyCounts<number>,
 ): LineChart {
   const { months, regions, interval } = request;
-  const areas = [...regions, 'other'];
-  const everyone = areas.reduce((sum, region) => sum + (population[region] ?? 0), 0);
   const all = {
     name: 'all areas',
-    points: cumulativePerThousand(
-      months,
-      (month) => areas.reduce((sum, region) => sum + (onsets[`${region}|${month}`] ?? 0), 0),
-      everyone,
-    ),
+    points: cumulativePerThousand(months, (period) => overall.onsets[period] ?? 0, overall.population),
   };
-  const byRegion = areas
+  const byRegion = [...regions, 'other']
     // Post-processing: regions whose noisy population is small would only show noise.
-    .filter((region) => (population[region] ?? 0) >= 20)
+    .filter((region) => (byArea.population[region] ?? 0) >= 20)
     .map((region) => ({
       name: region === 'other' ? 'other areas' : `ZIP ${region}xx`,
-      points: cumulativePerThousand(months, (month) => onsets[`${region}|${month}`] ?? 0, population[region] ?? 0),
+      points: cumulativePerThousand(
+        months,
+        (period) => byArea.onsets[`${region}|${period}`] ?? 0,
+        byArea.population[region] ?? 0,
+      ),
     }));
   return {
     kind: 'line',

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './cli.js';
+import type { CliDeps } from './io.js';
 import { closedPort, runCli, TestServer } from './testing/cli-harness.js';
 
 /** The commands a --help text lists (without `help`). */
@@ -21,7 +26,20 @@ describe('medledger: help, usage, sign-in and exit codes', () => {
     assert.match(top.stdout, /Usage: medledger/);
     assert.match(top.stdout, /Exit codes: 0 ok, 1 failure/);
     const names = commandNames(top.stdout);
-    for (const name of ['start', 'verify', 'import', 'consent', 'access', 'audit', 'erase', 'users']) {
+    for (const name of [
+      'demo',
+      'start',
+      'verify',
+      'import',
+      'consent',
+      'access',
+      'audit',
+      'erase',
+      'users',
+      'keys',
+      'network',
+      'bench',
+    ]) {
       assert.ok(names.includes(name), `${name} is listed`);
     }
     let checked = 0;
@@ -36,7 +54,7 @@ describe('medledger: help, usage, sign-in and exit codes', () => {
         checked += 1;
       }
     }
-    assert.equal(checked, 18, 'consent ×3, access ×4, users ×3, analytics ×8');
+    assert.equal(checked, 24, 'consent ×3, access ×4, users ×3, keys ×2, network ×4, analytics ×8');
     assert.equal((await runCli(['--version'])).stdout, '0.1.0\n');
   });
 
@@ -118,5 +136,53 @@ describe('medledger: help, usage, sign-in and exit codes', () => {
     const result = await server.run(['consent', 'list', '--user', 'alice']);
     assert.equal(result.code, 0);
     assert.ok(!(result.stdout + result.stderr).includes('\u001b['), 'no ANSI escapes');
+  });
+
+  it('every command and subcommand refuses an unknown option with exit 2 and one line', async () => {
+    const names = commandNames((await runCli(['--help'])).stdout);
+    for (const name of names) {
+      const subs = commandNames((await runCli([name, '--help'])).stdout);
+      for (const path of subs.length === 0 ? [[name]] : subs.map((sub) => [name, sub])) {
+        const result = await runCli([...path, '--no-such-flag']);
+        assert.equal(result.code, 2, path.join(' '));
+        assert.doesNotMatch(result.stderr, /\n {4}at /, `${path.join(' ')}: no stack`);
+      }
+    }
+  });
+
+  it('in-process commands: one line without --debug, the stack with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medledger-cli-debug-'));
+    try {
+      const plain = await runCli(['verify', '--data-dir', dir]);
+      assert.equal(plain.code, 2);
+      assert.equal(plain.stderr.split('\n').length, 2, 'one line');
+      const debug = await runCli(['verify', '--data-dir', dir, '--debug']);
+      assert.equal(debug.code, 2);
+      assert.match(debug.stderr, /\n {4}at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('colours on a terminal (unless NO_COLOR), none through a pipe', async () => {
+    const run = async (isTTY: boolean, env: Record<string, string> = {}): Promise<string> => {
+      let text = '';
+      const stream = { write: (chunk: string) => void (text += chunk), isTTY };
+      const deps: CliDeps = {
+        env: { MEDLEDGER_FABRIC_CACHE: join(tmpdir(), 'medledger-no-cache'), PATH: process.env.PATH, ...env },
+        cwd: process.cwd(),
+        stdout: stream,
+        stderr: stream,
+        interactive: false,
+        readStdin: () => Promise.resolve(''),
+        prompt: () => Promise.reject(new Error('no prompt')),
+        untilShutdown: () => new Promise(() => undefined),
+      };
+      assert.equal(await main(['network', 'status'], deps), 1);
+      return text;
+    };
+    assert.ok((await run(true)).includes('\u001b['), 'colours on a terminal');
+    assert.ok(!(await run(true, { NO_COLOR: '1' })).includes('\u001b['), 'NO_COLOR');
+    assert.ok(!(await run(false)).includes('\u001b['), 'no colours through a pipe');
   });
 });

@@ -6,9 +6,13 @@ import { registerAccess } from './commands/access.js';
 import { registerAccount } from './commands/account.js';
 import { registerAnalytics } from './commands/analytics.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBench } from './commands/bench.js';
 import { registerConsent } from './commands/consent.js';
+import { registerDemo } from './commands/demo.js';
 import { registerErase } from './commands/erase.js';
 import { registerImport } from './commands/import.js';
+import { registerKeys } from './commands/keys.js';
+import { registerNetwork } from './commands/network.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
@@ -21,6 +25,7 @@ export const VERSION = '0.1.0';
 
 const COMMANDS: readonly CommandRegistration[] = [
   registerStart,
+  registerDemo,
   registerVerify,
   registerImport,
   registerConsent,
@@ -29,6 +34,9 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerErase,
   registerUsers,
   registerAccount,
+  registerKeys,
+  registerNetwork,
+  registerBench,
   registerAnalytics,
 ];
 
@@ -37,7 +45,8 @@ Exit codes: 0 ok, 1 failure or problem found, 2 usage or configuration error, 3 
 4 authentication or authorization refused.
 
 Examples:
-  $ medledger start                                   # the server on http://127.0.0.1:8080 (as npm start)
+  $ medledger demo --data-dir ./demo-data             # a demo network with a synthetic population, then:
+  $ medledger start --data-dir ./demo-data            # the server on http://127.0.0.1:8080 (as npm start)
   $ medledger verify --data-dir ./data                # full integrity check, in-process
   $ MEDLEDGER_PASSWORD=medledger-demo medledger consent list --user alice
   $ medledger audit --user alice --json | jq length

@@ -50,7 +50,11 @@ async function scan(files: readonly string[], summary: ImportSummary): Promise<S
   return { bundles, loose: plans, total: total + size(plans) };
 }
 
-class Sender {
+/** Called when all of a patient's transactions committed, with what they created (entry key → `Type/id`). */
+export type OnPatientImported = (plan: PatientPlan, created: ReadonlyMap<string, string>) => void;
+
+/** Sends planned patients as transaction Bundles (`import`, and `demo` for its synthetic population). */
+export class Sender {
   #fatal: Error | undefined;
 
   constructor(
@@ -58,6 +62,7 @@ class Sender {
     private readonly summary: ImportSummary,
     private readonly progress: Progress,
     private readonly concurrency: number,
+    private readonly onPatient?: OnPatientImported,
   ) {}
 
   /** Sends the plans, `concurrency` patients at a time; stops at the first error that is not about the data. */
@@ -97,6 +102,7 @@ class Sender {
         count(this.summary.imported, type, n);
       this.progress.advance(chunk.length);
     }
+    this.onPatient?.(plan, created);
   }
 
   /** A refused transaction: its entries and the patient's later ones are skipped, with the server's reason. */

@@ -6,13 +6,13 @@ import type { CommandRegistration } from '../command.js';
 import type { Context } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 
-interface StartOptions {
+export interface StartOptions {
   readonly port?: string;
   readonly host?: string;
 }
 
 /** loadConfig's environment with the command's overrides: --data-dir, --port, --host. */
-function serverEnv(ctx: Context, options: StartOptions): Record<string, string | undefined> {
+export function serverEnv(ctx: Context, options: StartOptions): Record<string, string | undefined> {
   return {
     ...ctx.env,
     ...(ctx.options.dataDir === undefined ? {} : { MEDLEDGER_DATA_DIR: ctx.dataDir() }),
@@ -33,9 +33,8 @@ export function serverConfig(env: Readonly<Record<string, string | undefined>>):
   }
 }
 
-async function start(ctx: Context, options: StartOptions): Promise<undefined> {
-  if (ctx.options.url !== undefined) throw usageError('start runs the server in this process: --url does not apply');
-  const config = serverConfig(serverEnv(ctx, options));
+/** Runs the server with `config` until SIGINT/SIGTERM (`start`, and `demo --serve`). */
+export async function serve(ctx: Context, config: ServerConfig): Promise<undefined> {
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(config);
@@ -53,6 +52,11 @@ async function start(ctx: Context, options: StartOptions): Promise<undefined> {
   ctx.out.note(`medledger: ${signal}, stopping`);
   await server.stop();
   return undefined;
+}
+
+async function start(ctx: Context, options: StartOptions): Promise<undefined> {
+  if (ctx.options.url !== undefined) throw usageError('start runs the server in this process: --url does not apply');
+  return serve(ctx, serverConfig(serverEnv(ctx, options)));
 }
 
 export const registerStart: CommandRegistration = (program, wrap) => {

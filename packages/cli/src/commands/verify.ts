@@ -32,7 +32,8 @@ export interface VerifyReport {
   }[];
 }
 
-function stderrLogger(ctx: Context): Logger {
+/** The server's log as notes on stderr: warnings and errors always, info only with --debug. */
+export function stderrLogger(ctx: Context): Logger {
   const write = (level: string, details: object, message: string): void => {
     const extra = ctx.options.debug === true ? ` ${JSON.stringify(details)}` : '';
     ctx.out.note(`${level}: ${message}${extra}`);

@@ -112,8 +112,12 @@ export class TestServer {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<TestServer> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'medledger-cli-'));
+  static start(): Promise<TestServer> {
+    return TestServer.open(mkdtempSync(join(tmpdir(), 'medledger-cli-')));
+  }
+
+  /** The same on an existing data directory (one this harness created): the demo accounts are kept as they are. */
+  static async open(dataDir: string): Promise<TestServer> {
     const config = loadConfig({
       MEDLEDGER_DATA_DIR: dataDir,
       MEDLEDGER_TOKEN_RATE_LIMIT: '10000',

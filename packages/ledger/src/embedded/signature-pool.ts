@@ -25,7 +25,10 @@ function startWorker(): Worker {
   const extension = extname(__filename);
   const file = join(__dirname, `signature-worker${extension}`);
   if (extension !== '.ts') return new Worker(file);
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true });
+  // tsx resolved here, not in the worker: an eval worker resolves from the working directory, which may be anywhere.
+  return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, {
+    eval: true,
+  });
 }
 
 /**
@@ -40,13 +43,14 @@ export class SignaturePool {
     { worker: Worker; items: readonly SignatureCheck[]; resolve: (results: boolean[]) => void }
   >();
   #closed = false;
+  readonly #dead = new Set<Worker>();
   readonly #inFlight = new Map<Worker, number>();
   #nextId = 0;
   #next = 0;
 
-  constructor(size = Math.max(1, availableParallelism() - 1)) {
+  constructor(size = Math.max(1, availableParallelism() - 1), start: () => Worker = startWorker) {
     this.#workers = Array.from({ length: size }, () => {
-      const worker = startWorker();
+      const worker = start();
       worker.on('message', (response: VerifyResponse) => {
         const pending = this.#pending.get(response.id);
         this.#pending.delete(response.id);
@@ -57,6 +61,8 @@ export class SignaturePool {
       });
       // A worker that dies answers "not verified" for what it held: the validator then verifies inline.
       const failPending = (): void => {
+        // A message posted to an exited worker is dropped without an error: never send to it again.
+        this.#dead.add(worker);
         for (const [id, pending] of this.#pending) {
           if (pending.worker !== worker) continue;
           this.#pending.delete(id);
@@ -86,7 +92,7 @@ export class SignaturePool {
   }
 
   #send(items: readonly SignatureCheck[]): Promise<boolean[]> {
-    const worker = this.#workers[this.#next++ % this.#workers.length];
+    const worker = this.#nextLiveWorker();
     if (!worker) return Promise.resolve(items.map(() => false));
     const id = this.#nextId++;
     return new Promise((resolve) => {
@@ -94,6 +100,14 @@ export class SignaturePool {
       this.#track(worker, 1);
       worker.postMessage({ id, items } satisfies VerifyRequest);
     });
+  }
+
+  #nextLiveWorker(): Worker | undefined {
+    for (let tries = 0; tries < this.#workers.length; tries++) {
+      const worker = this.#workers[this.#next++ % this.#workers.length];
+      if (worker && !this.#dead.has(worker)) return worker;
+    }
+    return undefined;
   }
 
   #track(worker: Worker, delta: number): void {
@@ -106,7 +120,7 @@ export class SignaturePool {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#workers.map((worker) => worker.terminate()));
-    for (const pending of this.#pending.values()) pending.resolve([]);
+    for (const pending of this.#pending.values()) pending.resolve(pending.items.map(() => false));
     this.#pending.clear();
   }
 }

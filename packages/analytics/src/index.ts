@@ -35,10 +35,13 @@ export { CryptoRandom } from './dp/random.js';
 export { bernoulli, bernoulliExpNeg, geometricAlpha, sampleDiscreteLaplace } from './dp/discrete-laplace.js';
 export type { BudgetReceipt, BudgetSpend, PrivacyAccountant } from './dp/accountant.js';
 export { MemoryPrivacyAccountant } from './dp/accountant.js';
-export type { DpMean, DpRelease, NoiseSource, ReleaseOptions, SumBounds } from './dp/release.js';
+export type { DpMean, DpRelease, Mechanism, NoiseSource, ReleaseOptions, SumBounds } from './dp/release.js';
 export {
   clampToGrid,
   cryptoNoise,
+  DEFAULT_DELTA,
+  MAX_DELTA,
+  noiseFrom,
   gridOf,
   queryHash,
   releaseCount,
@@ -48,7 +51,28 @@ export {
   sumSensitivity,
 } from './dp/release.js';
 
+export {
+  bernoulliExpNegBig,
+  gaussianSigmaSquared,
+  rhoFor,
+  sampleDiscreteGaussian,
+  uniformBigInt,
+} from './dp/discrete-gaussian.js';
+
 // Models
 export type { Coefficient, LogisticModel, LogisticOptions } from './model/logistic.js';
 export { fitLogisticRegression, predictProbability, rocAuc } from './model/logistic.js';
 export { normalCdf, twoSidedP, Z_975 } from './model/normal.js';
+export type { CalibrationBin, RiskModelOptions, RiskModelResult, RiskPredictor, RocPoint } from './model/evaluation.js';
+export {
+  calibration,
+  isHeldOut,
+  RISK_PREDICTORS,
+  rocCurve,
+  stratifiedSplit,
+  trainRiskModel,
+} from './model/evaluation.js';
+
+// Charts (shared with the web portals)
+export type { BarChart, Chart, CurveChart, LineChart, ReportSection, SeriesPoint } from './charts/charts.js';
+export { escapeXml, niceMax, renderHtmlReport, renderSvg } from './charts/charts.js';

@@ -54,7 +54,7 @@ describe('medledger: help, usage, sign-in and exit codes', () => {
         checked += 1;
       }
     }
-    assert.equal(checked, 16, 'consent ×3, access ×4, users ×3, keys ×2, network ×4');
+    assert.equal(checked, 24, 'consent ×3, access ×4, users ×3, keys ×2, network ×4, analytics ×8');
     assert.equal((await runCli(['--version'])).stdout, '0.1.0\n');
   });
 

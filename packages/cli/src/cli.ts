@@ -4,6 +4,7 @@ import { createWrap } from './command.js';
 import type { CommandRegistration } from './command.js';
 import { registerAccess } from './commands/access.js';
 import { registerAccount } from './commands/account.js';
+import { registerAnalytics } from './commands/analytics.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBench } from './commands/bench.js';
 import { registerConsent } from './commands/consent.js';
@@ -36,6 +37,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerKeys,
   registerNetwork,
   registerBench,
+  registerAnalytics,
 ];
 
 const OVERVIEW = `

@@ -151,7 +151,12 @@ function decideEmergency(input: AccessInput, record: RecordFacts): RecordDecisio
 
 function decideResearch(input: AccessInput, record: RecordFacts): RecordDecision {
   const { study } = input;
-  if (!isStudyActive(study, input.time) || study.proposer.mspId !== input.requester.mspId) {
+  // A public-health surveillance programme (purpose PUBHLTH) is never a research study.
+  if (
+    !isStudyActive(study, input.time) ||
+    study.proposer.mspId !== input.requester.mspId ||
+    study.purpose === 'PUBHLTH'
+  ) {
     return deny(DENY_REASONS.studyNotApproved);
   }
   if (!study.resourceTypes.includes(record.resourceType)) return deny(DENY_REASONS.outsideStudyScope);

@@ -387,8 +387,16 @@ export interface ProposeStudyInput {
   readonly periodEnd?: string;
 }
 
-/** A study runs under HRESCH or one of its specialisations. */
-export const STUDY_PURPOSES = ['HRESCH', ...HRESCH_SPECIALISATIONS] as const;
+/**
+ * A research study runs under HRESCH or one of its specialisations; a public-health surveillance programme runs under
+ * PUBHLTH (proposed by the public-health role; it holds the epsilon budget of that agency's DP aggregates).
+ */
+export const STUDY_PURPOSES = ['HRESCH', ...HRESCH_SPECIALISATIONS, 'PUBHLTH'] as const;
+
+/** The role that proposes, reads and spends the budget of a study with this purpose. */
+export function studyOwnerRole(purpose: string): 'researcher' | 'public-health' {
+  return purpose === 'PUBHLTH' ? 'public-health' : 'researcher';
+}
 
 /** Largest total epsilon a study may ask for; beyond this differential privacy protects next to nothing. */
 export const MAX_STUDY_EPSILON = 10;

@@ -8,3 +8,5 @@ export { startServer } from './start.js';
 export type { IntegrityReport, RecordProblem } from './services/integrity.js';
 export { TRANSACTION_TYPES } from './fhir/resource-facts.js';
 export { MAX_RECORDS_PER_TRANSACTION } from './services/records.js';
+export { createApprovedStudy, StudyService, studyServiceFor } from './services/studies.js';
+export type { AggregateQuery, ExportResult, StoredModel, StudyView } from './services/studies.js';

@@ -21,6 +21,10 @@ class RecordingNoise implements NoiseSource {
     this.scales.push([t, s]);
     return 0;
   }
+  discreteGaussian(sigmaSquared: number): number {
+    this.scales.push([sigmaSquared, 0]);
+    return 0;
+  }
 }
 
 /** Approves every spend: for statistical tests that release many times. */

@@ -1,24 +1,40 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, DomainError, expectEpsilon, toMicroEpsilon } from '@medledger/core';
 import type { BudgetReceipt, PrivacyAccountant } from './accountant.js';
+import { gaussianSigmaSquared, sampleDiscreteGaussian } from './discrete-gaussian.js';
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
 import { CryptoRandom } from './random.js';
+import type { RandomSource } from './random.js';
 
-/** Draws integer noise of scale t/s. The default is the exact discrete Laplace sampler on `CryptoRandom`. */
+/** Draws integer noise: discrete Laplace of scale t/s, or discrete Gaussian of integer variance parameter σ². */
 export interface NoiseSource {
   discreteLaplace(scaleNumerator: number, scaleDenominator: number): number;
+  discreteGaussian(sigmaSquared: number): number;
+}
+
+/** The exact samplers over any uniform source (a seeded one in statistical tests, `CryptoRandom` in production). */
+export function noiseFrom(random: RandomSource): NoiseSource {
+  return {
+    discreteLaplace: (t, s) => sampleDiscreteLaplace(t, s, random),
+    discreteGaussian: (sigmaSquared) => sampleDiscreteGaussian(sigmaSquared, random),
+  };
 }
 
 let defaultNoise: NoiseSource | undefined;
 
-/** The production noise source: exact discrete Laplace on node:crypto randomness (one buffered source per process). */
+/** The production noise source: exact samplers on node:crypto randomness (one buffered source per process). */
 export function cryptoNoise(): NoiseSource {
-  if (defaultNoise === undefined) {
-    const random = new CryptoRandom();
-    defaultNoise = { discreteLaplace: (t, s) => sampleDiscreteLaplace(t, s, random) };
-  }
+  defaultNoise ??= noiseFrom(new CryptoRandom());
   return defaultNoise;
 }
+
+/** The noise distribution of a release. */
+export type Mechanism = 'laplace' | 'gaussian';
+
+/** δ of a Gaussian release unless the caller sets one. */
+export const DEFAULT_DELTA = 1e-6;
+/** Largest δ accepted: beyond it (ε, δ)-DP allows a real chance of outright disclosure. */
+export const MAX_DELTA = 1e-3;
 
 export interface ReleaseOptions {
   readonly accountant: PrivacyAccountant;
@@ -26,17 +42,26 @@ export interface ReleaseOptions {
   readonly epsilon: number;
   /** What is released (study, cohort, variable…); hashed into the ledger's queryHash. Never PHI. */
   readonly query: unknown;
+  /** `laplace` (default, pure ε-DP) or `gaussian` ((ε, δ)-DP through zCDP). */
+  readonly mechanism?: Mechanism;
+  /** δ of the Gaussian mechanism, in (0, MAX_DELTA]; default DEFAULT_DELTA. Ignored by Laplace. */
+  readonly delta?: number;
   /** For tests only; production uses the default crypto noise. */
   readonly noise?: NoiseSource;
 }
 
 export interface DpRelease<T> {
   readonly value: T;
-  readonly mechanism: 'discrete-laplace';
+  readonly mechanism: 'discrete-laplace' | 'discrete-gaussian';
   readonly epsilon: number;
-  /** L1 sensitivity, in the units the noise is drawn in (for sums: grid steps). */
+  /** δ of a Gaussian release; 0 for Laplace. */
+  readonly delta: number;
+  /** L1 (Laplace) or L2 (Gaussian) sensitivity, in the units the noise is drawn in (for sums: grid steps). */
   readonly sensitivity: number;
-  /** The noise scale Δ/ε in released units; noise variance 2α/(1−α)², α = e^(−1/scale-in-grid-units). */
+  /**
+   * In released units: the Laplace scale Δ/ε (noise variance 2α/(1−α)², α = e^(−1/scale-in-grid-units)), or the
+   * Gaussian σ (noise variance at most σ²).
+   */
   readonly scale: number;
   readonly queryHash: string;
   readonly receipt: BudgetReceipt;
@@ -96,22 +121,66 @@ export function sumSensitivity(grid: Grid): number {
   return Math.max(Math.abs(grid.lower), Math.abs(grid.upper), 1);
 }
 
-/** Spends first (nothing is computed if the ledger refuses), then returns the micro-epsilon that was spent. */
-async function spend(
-  options: ReleaseOptions,
-  kind: string,
-  parameters: unknown,
-): Promise<{ micro: number; hash: string; receipt: BudgetReceipt }> {
-  const epsilon = expectEpsilon(options.epsilon, 'epsilon');
-  const micro = toMicroEpsilon(epsilon);
-  const hash = queryHash({ kind, query: options.query, epsilonMicro: micro, parameters });
-  const receipt = await options.accountant.spend({ epsilon, queryHash: hash });
-  return { micro, hash, receipt };
+interface Plan {
+  readonly mechanism: Mechanism;
+  readonly delta: number;
 }
 
-/** Noise of scale Δ/ε with ε = micro/10⁶: t/s = Δ·10⁶ / micro. */
-function noiseFor(noise: NoiseSource, sensitivity: number, micro: number): number {
-  return noise.discreteLaplace(sensitivity * 1_000_000, micro);
+function planOf(options: ReleaseOptions): Plan {
+  const mechanism: unknown = options.mechanism ?? 'laplace';
+  if (mechanism !== 'laplace' && mechanism !== 'gaussian') {
+    throw new DomainError('INVALID_ARGUMENT', 'mechanism must be laplace or gaussian');
+  }
+  if (mechanism === 'laplace') return { mechanism, delta: 0 };
+  const delta = options.delta ?? DEFAULT_DELTA;
+  if (!(typeof delta === 'number' && delta > 0 && delta <= MAX_DELTA)) {
+    throw new DomainError('INVALID_ARGUMENT', `delta must be in (0, ${String(MAX_DELTA)}]`);
+  }
+  return { mechanism, delta };
+}
+
+interface Spent {
+  readonly micro: number;
+  readonly hash: string;
+  readonly receipt: BudgetReceipt;
+  readonly plan: Plan;
+  readonly noise: NoiseSource;
+}
+
+/** Spends first (nothing is computed if the ledger refuses), then returns the micro-epsilon that was spent. */
+async function spend(options: ReleaseOptions, kind: string, parameters: unknown): Promise<Spent> {
+  const epsilon = expectEpsilon(options.epsilon, 'epsilon');
+  const plan = planOf(options);
+  const micro = toMicroEpsilon(epsilon);
+  const hash = queryHash({
+    kind,
+    query: options.query,
+    epsilonMicro: micro,
+    parameters,
+    ...(plan.mechanism === 'gaussian' ? { mechanism: 'gaussian', delta: plan.delta } : {}),
+  });
+  const receipt = await options.accountant.spend({ epsilon, queryHash: hash });
+  return { micro, hash, receipt, plan, noise: options.noise ?? cryptoNoise() };
+}
+
+/** Laplace: scale Δ/ε with ε = micro/10⁶, i.e. t/s = Δ·10⁶ / micro. Gaussian: σ² for Δ₂ = Δ at (ε, δ). */
+function noiseFor(spent: Spent, sensitivity: number, micro: number = spent.micro, share = 1): number {
+  if (spent.plan.mechanism === 'laplace') return spent.noise.discreteLaplace(sensitivity * 1_000_000, micro);
+  return spent.noise.discreteGaussian(gaussianSigmaSquared(sensitivity, micro / 1_000_000, spent.plan.delta * share));
+}
+
+/** The noise scale in grid units: Δ/ε (Laplace) or σ (Gaussian). */
+function scaleOf(spent: Spent, sensitivity: number, micro: number = spent.micro, share = 1): number {
+  if (spent.plan.mechanism === 'laplace') return (sensitivity * 1_000_000) / micro;
+  return Math.sqrt(gaussianSigmaSquared(sensitivity, micro / 1_000_000, spent.plan.delta * share));
+}
+
+function describe(spent: Spent): { mechanism: DpRelease<unknown>['mechanism']; epsilon: number; delta: number } {
+  return {
+    mechanism: spent.plan.mechanism === 'laplace' ? 'discrete-laplace' : 'discrete-gaussian',
+    epsilon: spent.micro / 1_000_000,
+    delta: spent.plan.delta,
+  };
 }
 
 function checkCount(count: number): void {
@@ -120,28 +189,27 @@ function checkCount(count: number): void {
 }
 
 /**
- * A differentially private count of people (each person counted at most once; L1 sensitivity 1) with the two-sided
- * geometric mechanism: ε-DP. The released value is an integer and may be negative; post-process (e.g. max(0, ·))
- * freely.
+ * A differentially private count of people (each person counted at most once; sensitivity 1). Laplace: the two-sided
+ * geometric mechanism, ε-DP. Gaussian: the discrete Gaussian, (ε, δ)-DP. The released value is an integer and may be
+ * negative; post-process (e.g. max(0, ·)) freely.
  */
 export async function releaseCount(trueCount: number, options: ReleaseOptions): Promise<DpRelease<number>> {
   checkCount(trueCount);
-  const { micro, hash, receipt } = await spend(options, 'count', {});
-  const noise = options.noise ?? cryptoNoise();
+  const spent = await spend(options, 'count', {});
   return {
-    value: trueCount + noiseFor(noise, 1, micro),
-    mechanism: 'discrete-laplace',
-    epsilon: micro / 1_000_000,
+    value: trueCount + noiseFor(spent, 1),
+    ...describe(spent),
     sensitivity: 1,
-    scale: 1_000_000 / micro,
-    queryHash: hash,
-    receipt,
+    scale: scaleOf(spent, 1),
+    queryHash: spent.hash,
+    receipt: spent.receipt,
   };
 }
 
 /**
  * A differentially private histogram over disjoint bins (each person in exactly one bin, so one person changes one
- * bin by one: L1 sensitivity 1); every bin gets independent two-sided geometric noise of scale 1/ε. ε-DP in total.
+ * bin by one: L1 and L2 sensitivity 1); every bin gets independent noise. ε-DP (Laplace) or (ε, δ)-DP (Gaussian) in
+ * total.
  */
 export async function releaseHistogram(
   counts: Readonly<Record<string, number>>,
@@ -149,23 +217,21 @@ export async function releaseHistogram(
 ): Promise<DpRelease<Record<string, number>>> {
   for (const count of Object.values(counts)) checkCount(count);
   const bins = Object.keys(counts).sort();
-  const { micro, hash, receipt } = await spend(options, 'histogram', { bins });
-  const noise = options.noise ?? cryptoNoise();
-  const value = Object.fromEntries(bins.map((bin) => [bin, (counts[bin] ?? 0) + noiseFor(noise, 1, micro)]));
+  const spent = await spend(options, 'histogram', { bins });
+  const value = Object.fromEntries(bins.map((bin) => [bin, (counts[bin] ?? 0) + noiseFor(spent, 1)]));
   return {
     value,
-    mechanism: 'discrete-laplace',
-    epsilon: micro / 1_000_000,
+    ...describe(spent),
     sensitivity: 1,
-    scale: 1_000_000 / micro,
-    queryHash: hash,
-    receipt,
+    scale: scaleOf(spent, 1),
+    queryHash: spent.hash,
+    receipt: spent.receipt,
   };
 }
 
 /**
- * A differentially private bounded sum: each person's value is clamped to [lower, upper] and rounded to the grid,
- * the grid-step sum gets two-sided geometric noise of scale Δ/ε with Δ = max(|lower|, |upper|) steps. ε-DP.
+ * A differentially private bounded sum: each person's value is clamped to [lower, upper] and rounded to the grid
+ * (contribution bounding); the grid-step sum gets noise for sensitivity Δ = max(|lower|, |upper|) steps.
  */
 export async function releaseSum(
   values: readonly number[],
@@ -174,17 +240,15 @@ export async function releaseSum(
 ): Promise<DpRelease<number>> {
   const grid = gridOf(bounds);
   const sensitivity = sumSensitivity(grid);
-  const { micro, hash, receipt } = await spend(options, 'sum', bounds);
-  const noise = options.noise ?? cryptoNoise();
+  const spent = await spend(options, 'sum', bounds);
   const sum = values.reduce((total, value) => total + clampToGrid(value, grid), 0);
   return {
-    value: (sum + noiseFor(noise, sensitivity, micro)) * grid.step,
-    mechanism: 'discrete-laplace',
-    epsilon: micro / 1_000_000,
+    value: (sum + noiseFor(spent, sensitivity)) * grid.step,
+    ...describe(spent),
     sensitivity,
-    scale: (sensitivity * grid.step * 1_000_000) / micro,
-    queryHash: hash,
-    receipt,
+    scale: scaleOf(spent, sensitivity) * grid.step,
+    queryHash: spent.hash,
+    receipt: spent.receipt,
   };
 }
 
@@ -196,8 +260,8 @@ export interface DpMean {
 
 /**
  * A differentially private mean of bounded values: one spend of ε, split into ⌊ε/2⌋ (micro) for a noisy count and the
- * rest for a noisy bounded sum (basic composition: ε-DP in total). mean = noisySum / max(1, noisyCount), clamped to
- * [lower, upper].
+ * rest for a noisy bounded sum (basic composition, δ split in halves for Gaussian): ε-DP (or (ε, δ)-DP) in total.
+ * mean = noisySum / max(1, noisyCount), clamped to [lower, upper].
  */
 export async function releaseMean(
   values: readonly number[],
@@ -209,21 +273,19 @@ export async function releaseMean(
   if (toMicroEpsilon(expectEpsilon(options.epsilon, 'epsilon')) < 2) {
     throw new DomainError('INVALID_ARGUMENT', 'a mean needs at least 2 micro-epsilon');
   }
-  const { micro, hash, receipt } = await spend(options, 'mean', bounds);
-  const countMicro = Math.floor(micro / 2);
-  const sumMicro = micro - countMicro;
-  const noise = options.noise ?? cryptoNoise();
+  const spent = await spend(options, 'mean', bounds);
+  const countMicro = Math.floor(spent.micro / 2);
+  const sumMicro = spent.micro - countMicro;
   const sum = values.reduce((total, value) => total + clampToGrid(value, grid), 0);
-  const noisySum = (sum + noiseFor(noise, sensitivity, sumMicro)) * grid.step;
-  const noisyCount = values.length + noiseFor(noise, 1, countMicro);
+  const noisySum = (sum + noiseFor(spent, sensitivity, sumMicro, 0.5)) * grid.step;
+  const noisyCount = values.length + noiseFor(spent, 1, countMicro, 0.5);
   const mean = Math.min(bounds.upper, Math.max(bounds.lower, noisySum / Math.max(1, noisyCount)));
   return {
     value: { mean, noisySum, noisyCount },
-    mechanism: 'discrete-laplace',
-    epsilon: micro / 1_000_000,
+    ...describe(spent),
     sensitivity,
-    scale: (sensitivity * grid.step * 1_000_000) / sumMicro,
-    queryHash: hash,
-    receipt,
+    scale: scaleOf(spent, sensitivity, sumMicro, 0.5) * grid.step,
+    queryHash: spent.hash,
+    receipt: spent.receipt,
   };
 }

@@ -59,6 +59,17 @@ describe('logistic regression (IRLS / Newton on ml-matrix)', () => {
     assert.throws(() => fitLogisticRegression([[1], [2], [3], [4]], [0, 2, 0, 1]), { code: 'INVALID_ARGUMENT' });
   });
 
+  it('stays finite under separation with a ridge penalty, and shrinks towards zero as it grows', () => {
+    const x = [[-2], [-1], [-0.5], [0.5], [1], [2]];
+    const y = [0, 0, 0, 1, 1, 1];
+    assert.throws(() => fitLogisticRegression(x, y), /separat|singular|convergence/);
+    const weak = fitLogisticRegression(x, y, { ridge: 0.1 });
+    const strong = fitLogisticRegression(x, y, { ridge: 10 });
+    const slope = (m: typeof weak): number => m.coefficients[1]?.estimate ?? Number.NaN;
+    assert.ok(Number.isFinite(slope(weak)) && slope(weak) > slope(strong) && slope(strong) > 0);
+    assert.throws(() => fitLogisticRegression(x, y, { ridge: -1 }), /ridge/);
+  });
+
   it('computes the ROC AUC with ties counted one half', () => {
     assert.equal(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
     assert.equal(rocAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0);

@@ -8,6 +8,12 @@ export interface LogisticOptions {
   readonly maxIterations?: number;
   /** Convergence: the largest change of any coefficient in a Newton step. */
   readonly tolerance?: number;
+  /**
+   * L2 (ridge) penalty λ ≥ 0 on the predictors' coefficients (not the intercept), default 0: maximises
+   * log L − λ/2·Σβⱼ². Any λ > 0 keeps the estimate finite under separation (small cohorts); standard errors then come
+   * from the penalised information and are approximate.
+   */
+  readonly ridge?: number;
 }
 
 export interface Coefficient {
@@ -118,6 +124,18 @@ function report(names: readonly string[], beta: Matrix, covariance: Matrix): Coe
   });
 }
 
+/** Adds the ridge penalty to a Newton step: H + λD and g − λDβ, D = diag(0, 1, …, 1). */
+function penalize(step: Step, beta: Matrix, ridge: number): Step {
+  if (ridge === 0) return step;
+  const hessian = step.hessian.clone();
+  const gradient = step.gradient.clone();
+  for (let j = 1; j < beta.rows; j++) {
+    hessian.set(j, j, hessian.get(j, j) + ridge);
+    gradient.set(j, 0, gradient.get(j, 0) - ridge * beta.get(j, 0));
+  }
+  return { ...step, hessian, gradient };
+}
+
 /**
  * Maximum-likelihood logistic regression with an intercept, fitted by Newton–Raphson (equivalently IRLS) on
  * ml-matrix. Standard errors come from the inverse of the observed information XᵀWX at the estimate; odds-ratio
@@ -135,15 +153,17 @@ export function fitLogisticRegression(
   const names = [INTERCEPT, ...(options.names ?? Array.from({ length: p }, (_, j) => `x${j + 1}`))];
   if (names.length !== p + 1) throw new DomainError('INVALID_ARGUMENT', `names must list ${p} predictors`);
   const maxIterations = options.maxIterations ?? 50;
+  const ridge = options.ridge ?? 0;
+  if (!(ridge >= 0 && Number.isFinite(ridge))) throw new DomainError('INVALID_ARGUMENT', 'ridge must be ≥ 0');
   const tolerance = options.tolerance ?? 1e-10;
   const X = design(x);
   let beta = new Matrix(p + 1, 1);
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    const step = newtonStep(X, y, beta);
+    const step = penalize(newtonStep(X, y, beta), beta, ridge);
     const { delta } = solve(step.hessian, step.gradient);
     beta = beta.add(delta);
     if (Math.max(...delta.to1DArray().map(Math.abs)) <= tolerance) {
-      const final = newtonStep(X, y, beta);
+      const final = penalize(newtonStep(X, y, beta), beta, ridge);
       const { cholesky } = solve(final.hessian, final.gradient);
       const covariance = cholesky.solve(Matrix.eye(p + 1));
       return {

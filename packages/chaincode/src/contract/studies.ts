@@ -9,15 +9,27 @@ import {
   onlyKnownKeys,
   parseJsonObject,
   PATTERNS,
+  studyOwnerRole,
   toMicroEpsilon,
 } from '@medledger/core';
 import type { ProposeStudyInput, StudyRecord } from '@medledger/core';
 import { findStudy, KEYS } from './store.js';
 import type { Tx } from './tx.js';
 
-/** A researcher proposes a study: purpose, the data it needs, a hash of its protocol and an epsilon budget. */
+/**
+ * A researcher proposes a study: purpose, the data it needs, a hash of its protocol and an epsilon budget. The
+ * public-health role proposes a surveillance programme the same way with purpose PUBHLTH: it holds the epsilon budget
+ * its differentially private aggregates spend, and needs the same ethics approval.
+ */
 export async function proposeStudy(tx: Tx, input: ProposeStudyInput): Promise<StudyRecord> {
-  if (tx.caller.role !== 'researcher') throw new DomainError('ACCESS_DENIED', 'only researchers may propose studies');
+  if (tx.caller.role !== studyOwnerRole(input.purpose)) {
+    throw new DomainError(
+      'ACCESS_DENIED',
+      input.purpose === 'PUBHLTH'
+        ? 'only the public-health role may propose a surveillance programme'
+        : 'only researchers may propose studies',
+    );
+  }
   if (input.periodEnd !== undefined && fhirInstantRange(input.periodEnd, 'periodEnd').end < tx.timeMs) {
     throw invalid('periodEnd is in the past');
   }
@@ -100,7 +112,7 @@ export async function spendPrivacyBudget(
 ): Promise<BudgetReceipt> {
   const { role, mspId } = tx.caller;
   const study = await findStudy(tx, input.studyId);
-  if (role !== 'researcher' || !study || study.proposer.mspId !== mspId)
+  if (!study || role !== studyOwnerRole(study.purpose) || study.proposer.mspId !== mspId)
     throw new DomainError('NOT_FOUND', 'study not found');
   if (!isStudyActive(study, tx.timeMs))
     throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved or has ended');
@@ -120,11 +132,11 @@ export async function spendPrivacyBudget(
   };
 }
 
-/** A study's state: for its organisation's researchers and for the ethics role. */
+/** A study's state: for its organisation's researchers (public-health staff for PUBHLTH) and for the ethics role. */
 export async function getStudy(tx: Tx, studyId: string): Promise<StudyRecord> {
   const study = await findStudy(tx, studyId);
   const { role, mspId } = tx.caller;
-  if (!study || !(role === 'ethics' || (role === 'researcher' && study.proposer.mspId === mspId))) {
+  if (!study || !(role === 'ethics' || (role === studyOwnerRole(study.purpose) && study.proposer.mspId === mspId))) {
     throw new DomainError('NOT_FOUND', 'study not found');
   }
   return study;

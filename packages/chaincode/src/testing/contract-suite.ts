@@ -679,6 +679,58 @@ export function describeContractBehaviour<Identity>(
       await rejectsWith(spend(0.000001), 'BUDGET_EXHAUSTED');
     });
 
+    it('runs a public-health surveillance programme: proposed by public health, approved by ethics, own budget', async () => {
+      const f = await createFixture();
+      const health = await f.id('HealthAuthorityMSP', 'public-health', 'ph-1');
+      const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');
+      const ethics = await f.id('ResearchMSP', 'ethics', 'irb-1');
+      const input = {
+        purpose: 'PUBHLTH',
+        resourceTypes: ['Condition'],
+        protocolHash: sha256('surveillance'),
+        epsilonBudget: 1,
+      };
+      await rejectsWith(f.submit(researcher, 'ProposeStudy', input), 'ACCESS_DENIED');
+      await rejectsWith(f.submit(health, 'ProposeStudy', { ...input, purpose: 'HRESCH' }), 'ACCESS_DENIED');
+      const programme = await f.submit<StudyRecord>(health, 'ProposeStudy', input);
+      assert.equal(programme.purpose, 'PUBHLTH');
+      const spend = { studyId: programme.id, epsilon: 0.5, queryHash: sha256('weekly count') };
+      await rejectsWith(f.submit(health, 'SpendPrivacyBudget', spend), 'STUDY_NOT_APPROVED');
+      await rejectsWith(
+        f.submit(health, 'DecideStudy', { studyId: programme.id, decision: 'approve' }),
+        'ACCESS_DENIED',
+      );
+      await f.submit(ethics, 'DecideStudy', { studyId: programme.id, decision: 'approve' });
+      assert.equal((await f.evaluate<StudyRecord>(health, 'GetStudy', { studyId: programme.id })).status, 'approved');
+      // Only the programme's own agency spends its budget; a researcher cannot, nor use it as a research study.
+      await rejectsWith(f.submit(researcher, 'SpendPrivacyBudget', spend), 'NOT_FOUND');
+      await rejectsWith(f.evaluate(researcher, 'GetStudy', { studyId: programme.id }), 'NOT_FOUND');
+      assert.equal(
+        (await f.submit<{ remainingMicro: number }>(health, 'SpendPrivacyBudget', spend)).remainingMicro,
+        500_000,
+      );
+      await rejectsWith(f.submit(health, 'SpendPrivacyBudget', { ...spend, epsilon: 0.6 }), 'BUDGET_EXHAUSTED');
+      const after = await f.evaluate<StudyRecord>(health, 'GetStudy', { studyId: programme.id });
+      assert.equal(after.epsilonSpentMicro, 500_000);
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const p = await f.patient('opt-in');
+      await f.record(drA, p.patientId);
+      await f.consent(
+        p,
+        optInPermit({
+          actor: [fhir.actor('Organization/ResearchMSP')],
+          action: [fhir.action('use')],
+          purpose: [fhir.purpose('HRESCH')],
+        }),
+      );
+      const cohort = await f.submit<AuthorizeCohortResult>(researcher, 'AuthorizeCohort', {
+        patientIds: [p.patientId],
+        purpose: 'HRESCH',
+        studyId: programme.id,
+      });
+      assert.deepEqual(cohort.members, []);
+    });
+
     it('refuses to spend privacy budget once the study has ended', async () => {
       const f = await createFixture();
       const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');

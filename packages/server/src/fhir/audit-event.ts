@@ -84,6 +84,7 @@ export function toFhirAuditEvent(event: AuditRecord, channel: string): Record<st
   if (event.studyId !== undefined) {
     entities.push({
       what: { identifier: { system: 'urn:medledger:study', value: event.studyId } },
+      description: event.outcome === '8' ? `not used in study ${event.studyId}` : `used in study ${event.studyId}`,
       detail: [{ type: 'study', valueString: event.studyId }],
     });
   }

@@ -15,6 +15,7 @@ import { FhirHandlers } from './fhir-handlers.js';
 import { outcomeFor } from './operation-outcome.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerPortalRoutes } from './portal-routes.js';
+import { registerStudyRoutes } from './study-routes.js';
 import { registerTokenRoute } from './token-route.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -225,6 +226,7 @@ export async function createApp(medledger: Medledger, options: AppOptions = {}):
   registerApiRoutes(app, medledger, withCaller);
   registerPortalRoutes(app, medledger, withCaller);
   await registerWebUi(app);
+  registerStudyRoutes(app, medledger, withCaller);
   app.log.info({ purposeHeader: PURPOSE_HEADER, requestIdPattern: PATTERNS.requestId.source }, 'routes ready');
   return app;
 }

@@ -16,6 +16,17 @@ const RECENT_TRANSACTIONS = 256;
 // How old a committed authorization may be when a custodian releases data under it.
 const MAX_AUTHORIZATION_AGE_MS = 5 * 60 * 1000;
 
+/** The records a committed AuthorizeAccess (or, for analytics, AuthorizeCohort) permitted; none for anything else. */
+function permittedBy(tx: CommittedTransaction): readonly PermittedRecord[] {
+  if (tx.fcn === 'AuthorizeAccess') return (JSON.parse(tx.result) as AuthorizeAccessResult).records;
+  if (tx.fcn === 'AuthorizeCohort') {
+    return (JSON.parse(tx.result) as { members: Array<{ records: PermittedRecord[] }> }).members.flatMap(
+      (m) => m.records,
+    );
+  }
+  return [];
+}
+
 /**
  * The custodian organisation's release check. It trusts nothing the requester says about the decision: it reads the
  * committed transaction from its own copy of the ledger, checks that it is a valid AuthorizeAccess submitted by the
@@ -52,10 +63,7 @@ export class Custodian {
     // Only committed transactions are cached: they never change. An absent one may still be in flight.
     if (tx === undefined) return undefined;
     // Only this custodian's records are kept: the rest of a large authorization is another custodian's business.
-    const records =
-      tx.fcn === 'AuthorizeAccess'
-        ? (JSON.parse(tx.result) as AuthorizeAccessResult).records.filter((r) => r.custodian === this.mspId)
-        : [];
+    const records = permittedBy(tx).filter((r) => r.custodian === this.mspId);
     for (const [cachedKey, cached] of this.recent) {
       if (this.clock().getTime() - Date.parse(cached.tx.timestamp) > MAX_AUTHORIZATION_AGE_MS)
         this.recent.delete(cachedKey);
@@ -74,7 +82,9 @@ export class Custodian {
     };
     if (tx === undefined) return refuse('the authorization is not on the ledger');
     if (tx.validationCode !== 'VALID') return refuse(`the authorization was invalidated (${tx.validationCode})`);
-    if (tx.fcn !== 'AuthorizeAccess') return refuse('the transaction is not an authorization');
+    if (tx.fcn !== 'AuthorizeAccess' && tx.fcn !== 'AuthorizeCohort') {
+      return refuse('the transaction is not an authorization');
+    }
     if (tx.creator.certPem !== proof.requesterCertPem) return refuse('the authorization was made by someone else');
     const age = this.clock().getTime() - Date.parse(tx.timestamp);
     if (!(age <= MAX_AUTHORIZATION_AGE_MS)) return refuse('the authorization is too old');

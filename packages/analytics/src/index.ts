@@ -44,6 +44,7 @@ export {
   noiseFrom,
   gridOf,
   queryHash,
+  checkRelease,
   releaseCount,
   releaseHistogram,
   releaseMean,

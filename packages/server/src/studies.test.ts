@@ -190,6 +190,37 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
     );
   });
 
+  it('refuses bad parameters and non-owners before drawing the cohort: no audit event, nothing spent', async () => {
+    const events = async (): Promise<number> => {
+      const trail = await server.as('pt0', 'GET', '/fhir/AuditEvent?_count=1');
+      return Number(trail.body.total);
+    };
+    const eventsBefore = await events();
+    assert.ok(eventsBefore > 0, `pt0 has audit events already (${String(eventsBefore)})`);
+    const spentBefore = (await server.as('res.rosa', 'GET', `/api/studies/${studyId}`)).body.epsilonSpentMicro;
+    const refusals: Array<[string, string, Json, number]> = [
+      ['res.rosa', 'aggregates', { kind: 'count', epsilon: -1 }, 400],
+      ['res.rosa', 'aggregates', { kind: 'count', epsilon: 0.1, mechanism: 'gaussian', delta: 0.5 }, 400],
+      ['res.rosa', 'aggregates', { kind: 'sum', variable: 'age', epsilon: 0.1, bounds: null }, 400],
+      ['res.rosa', 'aggregates', { kind: 'sum', variable: 'age', epsilon: 0.1, bounds: { lower: 5, upper: 1 } }, 400],
+      ['res.rosa', 'aggregates', { kind: 'mean', variable: 'age', epsilon: 0.000001 }, 400],
+      ['res.rosa', 'cohort-size', { epsilon: 0 }, 400],
+      ['res.rosa', 'export', { format: 'csv', k: 2 }, 400],
+      ['irb.ines', 'aggregates', { kind: 'count', epsilon: 0.1 }, 403],
+      ['irb.ines', 'export', { format: 'csv' }, 403],
+      ['ph.olive', 'aggregates', { kind: 'count', epsilon: 0.1 }, 404],
+    ];
+    for (const [user, endpoint, body, status] of refusals) {
+      const answer = await server.as(user, 'POST', `/api/studies/${studyId}/${endpoint}`, body);
+      assert.equal(answer.status, status, `${user} ${endpoint} ${JSON.stringify(body)}: ${answer.text}`);
+      assert.equal(answer.body.resourceType, 'OperationOutcome');
+      assert.equal(await events(), eventsBefore, `${user} ${endpoint} ${JSON.stringify(body)} wrote an audit event`);
+    }
+    assert.equal(await events(), eventsBefore, "no refused request wrote to the patient's audit trail");
+    const spentAfter = (await server.as('res.rosa', 'GET', `/api/studies/${studyId}`)).body.epsilonSpentMicro;
+    assert.equal(spentAfter, spentBefore);
+  });
+
   it('releases DP aggregates that spend the study budget on the ledger, and refuses with BUDGET_EXHAUSTED', async () => {
     const size = await server.as('res.rosa', 'POST', `/api/studies/${studyId}/cohort-size`, { epsilon: 0.3 });
     assert.equal(size.status, 200, size.text);

@@ -126,7 +126,7 @@ interface Plan {
   readonly delta: number;
 }
 
-function planOf(options: ReleaseOptions): Plan {
+function planOf(options: Pick<ReleaseOptions, 'mechanism' | 'delta'>): Plan {
   const mechanism: unknown = options.mechanism ?? 'laplace';
   if (mechanism !== 'laplace' && mechanism !== 'gaussian') {
     throw new DomainError('INVALID_ARGUMENT', 'mechanism must be laplace or gaussian');
@@ -137,6 +137,22 @@ function planOf(options: ReleaseOptions): Plan {
     throw new DomainError('INVALID_ARGUMENT', `delta must be in (0, ${String(MAX_DELTA)}]`);
   }
   return { mechanism, delta };
+}
+
+/**
+ * Checks a release's parameters without spending anything, so that a caller can refuse a bad request before it draws
+ * a cohort (and writes its audit events). The release functions check the same again.
+ * @throws DomainError INVALID_ARGUMENT
+ */
+export function checkRelease(
+  options: Pick<ReleaseOptions, 'epsilon' | 'mechanism' | 'delta'>,
+  shape: { readonly bounds?: SumBounds; readonly mean?: boolean } = {},
+): void {
+  const micro = toMicroEpsilon(expectEpsilon(options.epsilon, 'epsilon'));
+  planOf(options);
+  if (shape.bounds !== undefined) gridOf(shape.bounds);
+  if (shape.mean === true && micro < 2)
+    throw new DomainError('INVALID_ARGUMENT', 'a mean needs at least 2 micro-epsilon');
 }
 
 interface Spent {

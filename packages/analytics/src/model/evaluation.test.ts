@@ -25,7 +25,7 @@ describe('risk model evaluation', () => {
     assert.notDeepEqual(other.model.coefficients, first.model.coefficients);
     const full = trainRiskModel(rows, { seed: 'split-1' });
     assert.ok(full.auc > 0.95, `with glucose and HbA1c: AUC ${full.auc}`);
-    assert.ok(full.calibration.length > 3);
+    assert.ok(full.calibration.length >= 2, `calibration bins: ${String(full.calibration.length)}`);
   });
 
   it('builds a ROC curve from (0,0) to (1,1) and calibration bins', () => {
@@ -47,6 +47,24 @@ describe('risk model evaluation', () => {
         [1, 2, 0.5],
         [9, 1, 1],
       ],
+    );
+  });
+
+  it('releases a ROC curve at fixed thresholds and calibration bins of at least five people', () => {
+    const result = trainRiskModel(rows, { seed: 'released' });
+    assert.equal(result.roc.length, 22, '(0,0) and the thresholds 1, 0.95, …, 0');
+    assert.ok(result.roc.slice(1).every((p, i) => Math.abs(p.threshold - (20 - i) / 20) < 1e-12));
+    assert.deepEqual(result.roc.at(-1), { threshold: 0, fpr: 1, tpr: 1 });
+    assert.ok(result.calibration.length > 0 && result.calibration.every((bin) => bin.n >= 5));
+    const fine = rocCurve([0.91, 0.9, 0.3], [1, 0, 0], 10);
+    assert.deepEqual(fine[1], { threshold: 1, fpr: 0, tpr: 0 });
+    assert.deepEqual(
+      fine.find((p) => p.threshold === 0.9),
+      { threshold: 0.9, fpr: 0.5, tpr: 1 },
+    );
+    assert.deepEqual(
+      calibration([0.05, 0.15, 0.12, 0.95], [0, 1, 0, 1], 10, 2).map((b) => b.bin),
+      [1],
     );
   });
 

@@ -4,6 +4,11 @@ import type { PatientFeatures } from '../cohort/features.js';
 import type { LogisticModel } from './logistic.js';
 import { fitLogisticRegression, predictProbability, rocAuc } from './logistic.js';
 
+// What a trained model releases: a ROC curve at fixed thresholds and calibration bins of at least five people, so
+// that no single held-out person's score or outcome can be read off the results.
+const RELEASED_ROC_STEPS = 20;
+const RELEASED_MIN_BIN = 5;
+
 /** One point of a ROC curve: the threshold and the rates at or above it. */
 export interface RocPoint {
   readonly threshold: number;
@@ -21,12 +26,31 @@ export interface CalibrationBin {
   readonly observedRate: number;
 }
 
-/** The ROC curve from (0,0) to (1,1), one point per distinct score (ties move diagonally). */
-export function rocCurve(scores: readonly number[], labels: readonly number[]): RocPoint[] {
+/**
+ * The ROC curve from (0,0) to (1,1): one point per distinct score (ties move diagonally), or, with `steps`, one point
+ * per fixed threshold 1, 1 − 1/steps, …, 0 — the form to release, since a distinct-score curve publishes every held-out
+ * person's exact predicted probability.
+ */
+export function rocCurve(scores: readonly number[], labels: readonly number[], steps?: number): RocPoint[] {
   if (scores.length !== labels.length) throw new DomainError('INVALID_ARGUMENT', 'one label per score');
   const positives = labels.filter((label) => label === 1).length;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) throw new DomainError('INVALID_ARGUMENT', 'a ROC curve needs both outcomes');
+  if (steps !== undefined) {
+    const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
+    for (let j = steps; j >= 0; j--) {
+      const threshold = j / steps;
+      let tp = 0;
+      let fp = 0;
+      scores.forEach((score, i) => {
+        if (score < threshold) return;
+        if (labels[i] === 1) tp++;
+        else fp++;
+      });
+      points.push({ threshold, fpr: fp / negatives, tpr: tp / positives });
+    }
+    return points;
+  }
   const order = scores.map((score, i) => ({ score, positive: labels[i] === 1 })).sort((a, b) => b.score - a.score);
   const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
   let tp = 0;
@@ -43,8 +67,13 @@ export function rocCurve(scores: readonly number[], labels: readonly number[]): 
   return points;
 }
 
-/** Calibration in `bins` equal-width probability bins (empty bins left out). */
-export function calibration(probabilities: readonly number[], labels: readonly number[], bins = 10): CalibrationBin[] {
+/** Calibration in `bins` equal-width probability bins; bins with fewer than `minBinSize` people are left out. */
+export function calibration(
+  probabilities: readonly number[],
+  labels: readonly number[],
+  bins = 10,
+  minBinSize = 1,
+): CalibrationBin[] {
   if (probabilities.length !== labels.length) throw new DomainError('INVALID_ARGUMENT', 'one label per prediction');
   const sums = Array.from({ length: bins }, () => ({ n: 0, predicted: 0, events: 0 }));
   probabilities.forEach((p, i) => {
@@ -55,7 +84,7 @@ export function calibration(probabilities: readonly number[], labels: readonly n
     slot.events += labels[i] === 1 ? 1 : 0;
   });
   return sums.flatMap((slot, bin) =>
-    slot.n === 0
+    slot.n === 0 || slot.n < minBinSize
       ? []
       : [
           {
@@ -199,7 +228,7 @@ export function trainRiskModel(rows: readonly PatientFeatures[], options: RiskMo
     train: { n: train.length, events: train.filter((r) => r.y === 1).length },
     test: { n: test.length, events: labels.filter((y) => y === 1).length },
     auc: rocAuc(scores, labels),
-    roc: rocCurve(scores, labels),
-    calibration: calibration(scores, labels),
+    roc: rocCurve(scores, labels, RELEASED_ROC_STEPS),
+    calibration: calibration(scores, labels, 10, RELEASED_MIN_BIN),
   };
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  checkRelease,
   deidentify,
   deriveStudyKey,
   extractFeatures,
@@ -28,7 +29,7 @@ import type {
   RiskModelResult,
   SumBounds,
 } from '@medledger/analytics';
-import { DomainError, ORGANIZATIONS, PATTERNS } from '@medledger/core';
+import { DomainError, ORGANIZATIONS, PATTERNS, studyOwnerRole } from '@medledger/core';
 import type { PermittedRecord, StudyRecord } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import type { Medledger } from '../medledger.js';
@@ -42,6 +43,8 @@ type Body = Record<string, unknown>;
 
 /** AuthorizeCohort's largest patient list (core's limit). */
 const COHORT_CHUNK = 500;
+/** The smallest k-anonymity an export may ask for: the default, so a data recipient can only ask for more protection. */
+const MIN_EXPORT_K = 5;
 
 /** Numeric variables a DP sum, mean or histogram may use, with default clamping bounds. */
 export const STUDY_VARIABLES: Readonly<Record<string, SumBounds>> = {
@@ -158,6 +161,7 @@ function optionalOneOf<T extends string>(value: unknown, allowed: readonly T[], 
 
 function boundsOf(raw: unknown, variable: Variable | undefined): SumBounds | undefined {
   if (raw === undefined) return variable === undefined ? undefined : STUDY_VARIABLES[variable];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('bounds must be an object');
   const bounds = raw as Body;
   return {
     lower: numberOf(bounds.lower, 'bounds.lower'),
@@ -172,6 +176,23 @@ function edgesOf(raw: unknown): number[] | undefined {
   const edges = raw.map((e) => numberOf(e, 'edges[]'));
   if (edges.some((e, i) => i > 0 && e <= (edges[i - 1] ?? e))) throw invalid('edges must be ascending');
   return edges;
+}
+
+interface ExportProtection {
+  readonly k: number;
+  readonly birthYearBand?: 1 | 5 | 10;
+}
+
+/** k from 5 to 100 (a data recipient may only ask for more protection) and an optional birth-year band. */
+function exportProtection(body: Body): ExportProtection {
+  const k = body.k === undefined ? MIN_EXPORT_K : numberOf(body.k, 'k');
+  if (!Number.isInteger(k) || k < MIN_EXPORT_K || k > 100) {
+    throw invalid(`k must be an integer from ${String(MIN_EXPORT_K)} to 100`);
+  }
+  if (body.birthYearBand === undefined) return { k };
+  const birthYearBand = ([1, 5, 10] as const).find((band) => band === body.birthYearBand);
+  if (birthYearBand === undefined) throw invalid('birthYearBand must be 1, 5 or 10');
+  return { k, birthYearBand };
 }
 
 /** Drops undefined members (exactOptionalPropertyTypes). */
@@ -189,7 +210,7 @@ export function parseAggregateQuery(body: Body): AggregateQuery {
   if (kind === 'histogram' && groupBy === undefined && (variable === undefined || edges === undefined)) {
     throw invalid('a histogram needs groupBy, or a variable with edges');
   }
-  return defined({
+  const query = defined({
     kind,
     epsilon: numberOf(body.epsilon, 'epsilon'),
     mechanism: optionalOneOf(body.mechanism, ['laplace', 'gaussian'] as const, 'mechanism'),
@@ -200,6 +221,9 @@ export function parseAggregateQuery(body: Body): AggregateQuery {
     groupBy,
     edges,
   });
+  // Everything the release will check, checked now: a refused request must not draw a cohort or write audit events.
+  checkRelease(query, { ...(query.bounds === undefined ? {} : { bounds: query.bounds }), mean: kind === 'mean' });
+  return query;
 }
 
 function ageBand(age: number | undefined): string {
@@ -345,12 +369,16 @@ export class StudyService {
             .filter((f) => /^m-[0-9a-f]{24}\.json$/.test(f))
             .sort()
         : [];
-      this.loadedModels = new Map(
-        files.map((f) => {
-          const model = JSON.parse(readFileSync(join(dir, f), 'utf8')) as StoredModel;
-          return [model.id, model];
-        }),
-      );
+      this.loadedModels = new Map();
+      for (const file of files) {
+        try {
+          const model = JSON.parse(readFileSync(join(dir, file), 'utf8')) as StoredModel;
+          this.loadedModels.set(model.id, model);
+        } catch (error) {
+          // One unreadable file must not take every model endpoint down; the model is retrained on request.
+          this.medledger.log.error({ file, err: error }, 'ALERT unreadable study model skipped');
+        }
+      }
     }
     return this.loadedModels;
   }
@@ -418,8 +446,12 @@ export class StudyService {
     return visible;
   }
 
+  /** An approved study, for its owners only: nobody else may draw its cohort (and write audit events by trying). */
   private async approved(caller: Caller, studyId: string): Promise<StudyView> {
     const study = await this.get(caller, studyId);
+    if (caller.account.role !== studyOwnerRole(study.purpose) || caller.account.mspId !== study.proposer.mspId) {
+      throw new DomainError('ACCESS_DENIED', "only the proposing organisation's study team uses a study's data");
+    }
     if (study.status !== 'approved') throw new DomainError('STUDY_NOT_APPROVED', `study is ${study.status}`);
     return study;
   }
@@ -494,23 +526,12 @@ export class StudyService {
     return this.medledger.clock().toISOString().slice(0, 10);
   }
 
-  /** Safe Harbor with the study's own pseudonym key, k-anonymity (k from 2 to 100, default 5). */
-  private deidentified(
-    cohort: Cohort,
-    studyId: string,
-    body: Body,
-    defaultBand: 1 | 5 | 10 | undefined,
-  ): DeidentifiedExport {
-    const k = body.k === undefined ? 5 : numberOf(body.k, 'k');
-    if (!Number.isInteger(k) || k < 2 || k > 100) throw invalid('k must be an integer from 2 to 100');
-    const band = body.birthYearBand === undefined ? defaultBand : [1, 5, 10].find((b) => b === body.birthYearBand);
-    if (band === undefined && body.birthYearBand !== undefined) throw invalid('birthYearBand must be 1, 5 or 10');
+  /** Safe Harbor with the study's own pseudonym key and k-anonymity at the protection asked for. */
+  private deidentified(cohort: Cohort, studyId: string, protection: ExportProtection): DeidentifiedExport {
     return deidentify(cohort.resources as AnalyticsResource[], {
       studyKey: deriveStudyKey(this.secret, studyId),
       asOf: this.asOf(),
-      k,
-
-      ...(band === undefined ? {} : { birthYearBand: band }),
+      ...protection,
     });
   }
 
@@ -574,7 +595,8 @@ export class StudyService {
     const study = await this.approved(caller, studyId);
     this.research(study);
     const format = body.format === undefined ? 'ndjson' : oneOf(body.format, ['ndjson', 'csv'] as const, 'format');
-    const exported = this.deidentified(await this.cohort(caller, study), studyId, body, undefined);
+    const protection = exportProtection(body);
+    const exported = this.deidentified(await this.cohort(caller, study), studyId, protection);
     const data =
       format === 'csv'
         ? toCsv(extractFeatures(exported.resources, this.asOf()))
@@ -618,7 +640,9 @@ export class StudyService {
     };
     this.models.set(model.id, model);
     mkdirSync(join(this.dir, 'models'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(this.dir, 'models', `${model.id}.json`), JSON.stringify(model), { mode: 0o600 });
+    const file = join(this.dir, 'models', `${model.id}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(model), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
     return model;
   }
 
@@ -734,6 +758,7 @@ function chartRequest(body: Body, asOf: string): ChartRequest {
   const epsilon = numberOf(body.epsilon, 'epsilon');
   const share = Math.floor((epsilon * 1_000_000) / CHART_RELEASES) / 1_000_000;
   if (share <= 0) throw invalid(`epsilon too small to split over ${String(CHART_RELEASES)} releases`);
+  checkRelease({ epsilon, mechanism: body.mechanism === 'gaussian' ? 'gaussian' : 'laplace' });
   const interval = optionalOneOf(body.interval, ['month', 'quarter', 'year'] as const, 'interval') ?? 'month';
   return {
     share,

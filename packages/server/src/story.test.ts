@@ -106,11 +106,13 @@ describe('the consent story over HTTP (issue 4)', () => {
     assert.deepEqual(types(emergency.body), ['Condition']);
     const aliceAudit = await server.as('alice', 'GET', '/fhir/AuditEvent');
     assert.ok(JSON.stringify(aliceAudit.body).includes('break-glass-start'));
-    // HospitalB's privacy officer reviews its clinician's break-glass, with the off-chain reason.
-    const reviews = await server.as('po.hospb', 'GET', '/api/emergency-reviews');
+    // HospitalA's privacy officer (alice's hospital, the custodian) reviews the break-glass, with the off-chain reason;
+    // HospitalB, whose clinician is under review, has nothing to review.
+    assert.deepEqual((await server.as('po.hospb', 'GET', '/api/emergency-reviews')).body, []);
+    const reviews = await server.as('po.hospa', 'GET', '/api/emergency-reviews');
     assert.equal(reviews.status, 200);
     assert.ok(JSON.stringify(reviews.body).includes('unconscious in the emergency department'));
-    const reviewed = await server.as('po.hospb', 'POST', `/api/emergency-reviews/${String(glass.body.id)}`, {
+    const reviewed = await server.as('po.hospa', 'POST', `/api/emergency-reviews/${String(glass.body.id)}`, {
       patient: `Patient/${alice}`,
       outcome: 'justified',
       note: 'checked with the ED record',

@@ -303,7 +303,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByText('No emergency access is waiting for review.').waitFor();
     await signOut();
 
-    // Dr. House's own organisation shared the queue; the first review settled it there too.
+    // Dr. House's own organisation does not review its own clinician's break-glass.
     await signIn('po.hospb');
     await page.getByText('No emergency access is waiting for review.').waitFor();
     await signOut();

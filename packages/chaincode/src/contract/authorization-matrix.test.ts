@@ -379,7 +379,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
-  // ReviewEmergencyAccess {grantId, patientId, outcome}: a privacy officer of the clinician's org or of the patient's home org. Others: as if missing.
+  // ReviewEmergencyAccess {grantId, patientId, outcome}: a privacy officer of the patient's home org (the custodian). Others: as if missing.
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'NOT_FOUND' },
@@ -388,13 +388,13 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'researcher',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'allow' },                         // the custodian's privacy officer reviews too
-  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'allow' },
-  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant reviewed',        as: 'po-other-org',        expect: 'deny', code: 'CONFLICT' },
+  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'allow' },                         // the custodian's privacy officer reviews
+  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },        // not the org under review
+  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant reviewed',        as: 'po-home',             expect: 'deny', code: 'CONFLICT' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },
-  // ListPendingEmergencyReviews: privacy officers, their own org's queue (its clinicians' grants and its patients').
+  // ListPendingEmergencyReviews: privacy officers, their own org's queue (break-glass on its patients).
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
@@ -404,7 +404,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'allow' },
-  { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'allow' },
+  { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'deny', code: 'withheld' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of home dr',      as: 'po-other-org',        expect: 'deny', code: 'withheld' },
@@ -976,7 +976,7 @@ const STATES: Readonly<Record<State, Setup>> = {
   },
   'grant reviewed': async (w) => {
     const grant = await breakGlass(w, 'clinician-other-org');
-    w.grant = await call<EmergencyGrant>(w, 'po-other-org', 'ReviewEmergencyAccess', {
+    w.grant = await call<EmergencyGrant>(w, 'po-home', 'ReviewEmergencyAccess', {
       grantId: grant.id,
       patientId: w.patientId,
       outcome: 'justified',

@@ -21,8 +21,9 @@ function policyKey(tx: Tx, mspId: string): string {
 /**
  * Break-glass (purpose ETREAT): a clinician overrides consent for a time-boxed grant. The reason is required; its text
  * stays off-chain and only its hash is recorded. The grant is flagged to the patient (audit event + chaincode event)
- * and queued for review by the privacy officers of both organisations accountable for it: the clinician's (which answers
- * for its staff) and the patient's home organisation (the custodian whose records were opened under the override).
+ * and queued for review by a privacy officer of the patient's home organisation: the custodian whose records were opened
+ * under the override, and not the organisation whose clinician is being reviewed (which sees the events in its audit
+ * trail).
  */
 export async function breakGlass(tx: Tx, input: BreakGlassInput): Promise<EmergencyGrant> {
   const { role, mspId } = tx.caller;
@@ -43,9 +44,7 @@ export async function breakGlass(tx: Tx, input: BreakGlassInput): Promise<Emerge
     txId: tx.txId,
   };
   await tx.put(tx.key(KEYS.emergency, patient.id, grant.id), grant);
-  for (const reviewer of reviewingOrgs(mspId, patient.homeOrg)) {
-    await tx.put(tx.key(KEYS.emergencyReview, reviewer, grant.id), { patientId: patient.id, grantId: grant.id });
-  }
+  await tx.put(tx.key(KEYS.emergencyReview, patient.homeOrg, grant.id), { patientId: patient.id, grantId: grant.id });
   await audit(tx, {
     kind: 'break-glass-start',
     patientId: patient.id,
@@ -58,20 +57,12 @@ export async function breakGlass(tx: Tx, input: BreakGlassInput): Promise<Emerge
   return grant;
 }
 
-function reviewingOrgs(clinicianOrg: string, patientHomeOrg: string): string[] {
-  return clinicianOrg === patientHomeOrg ? [clinicianOrg] : [clinicianOrg, patientHomeOrg];
-}
-
-/**
- * A privacy officer of the clinician's organisation or of the patient's home organisation records whether a
- * break-glass access was justified. The first review settles the grant and leaves both queues.
- */
+/** A privacy officer of the patient's home organisation records whether a break-glass access was justified. */
 export async function reviewEmergencyAccess(tx: Tx, input: ReviewEmergencyInput): Promise<EmergencyGrant> {
   const { role, mspId, uid } = tx.caller;
   const grant = await tx.get<EmergencyGrant>(tx.key(KEYS.emergency, input.patientId, input.grantId));
   const patient = grant ? await findPatient(tx, grant.patientId) : undefined;
-  const reviewers = grant ? reviewingOrgs(grant.clinician.mspId, patient?.homeOrg ?? grant.clinician.mspId) : [];
-  if (role !== 'privacy-officer' || !grant || !reviewers.includes(mspId)) {
+  if (role !== 'privacy-officer' || !grant || !patient || patient.homeOrg !== mspId) {
     throw new DomainError('NOT_FOUND', 'emergency grant not found');
   }
   if (grant.review !== 'pending') throw new DomainError('CONFLICT', 'emergency grant was already reviewed');
@@ -83,20 +74,21 @@ export async function reviewEmergencyAccess(tx: Tx, input: ReviewEmergencyInput)
     reviewNoteHash: input.noteHash,
   };
   await tx.put(tx.key(KEYS.emergency, grant.patientId, grant.id), reviewed);
-  for (const reviewer of reviewers) await tx.delete(tx.key(KEYS.emergencyReview, reviewer, grant.id));
+  await tx.delete(tx.key(KEYS.emergencyReview, mspId, grant.id));
   await audit(tx, {
     kind: 'emergency-review',
     patientId: grant.patientId,
     outcome: '0',
     outcomeDesc: `break-glass reviewed: ${input.outcome}`,
     grantId: grant.id,
-    orgs: patient ? [patient.homeOrg] : [],
+    // The clinician's organisation learns the outcome of the review of its staff member.
+    orgs: [patient.homeOrg, grant.clinician.mspId],
   });
   tx.emit('EmergencyReviewed', { grantId: grant.id, patientId: grant.patientId, outcome: input.outcome });
   return reviewed;
 }
 
-/** The privacy officer's queue: unreviewed break-glass grants of their organisation's clinicians or patients. */
+/** The privacy officer's queue: unreviewed break-glass grants on their organisation's patients. */
 export async function listPendingEmergencyReviews(tx: Tx): Promise<EmergencyGrant[]> {
   const { role, mspId } = tx.caller;
   if (role !== 'privacy-officer') throw new DomainError('ACCESS_DENIED', 'only privacy officers review break-glass');

@@ -142,7 +142,7 @@ function printResult(ctx: Context, result: DemoResult, served: boolean, port: st
   out.line(`  Consents        ${sum(scenario.consents)}: ${consents}`);
   out.line(`  Access requests ${pending} pending, ${approved} approved, ${denied} denied`);
   out.line(
-    `  Break-glass     ${scenario.breakGlass.clinician} → bob (${scenario.breakGlass.grantId}), waiting for po.hospa's review`,
+    `  Break-glass     ${scenario.breakGlass.clinician} → bob (${scenario.breakGlass.grantId}), waiting for po.hospb's review`,
   );
   out.line(
     `  Study           ${scenario.study.id} ${scenario.study.status} (${scenario.study.resourceTypes.join(', ')}; epsilon 1)`,
@@ -161,7 +161,7 @@ function printResult(ctx: Context, result: DemoResult, served: boolean, port: st
     ['bob', 'patient (HospitalB): an emergency access by dr.grey flagged in his audit trail'],
     [`${first} … ${last}`, 'synthetic patients (001, 003 … at HospitalA; 002, 004 … at HospitalB)'],
     ['dr.grey, dr.house', 'clinicians (HospitalA, HospitalB): their own and consented patients, requests'],
-    ['po.hospa, po.hospb', "privacy officers: po.hospa reviews dr.grey's break-glass"],
+    ['po.hospa, po.hospb', "privacy officers: po.hospb reviews the break-glass on its patient bob"],
     ['claims.ivy', 'insurer: claims and coverage of patients who consented to payment'],
     ['res.rosa, irb.ines', `researcher and ethics board: study ${scenario.study.id}`],
     ['ph.olive', 'public health'],

@@ -60,5 +60,12 @@ describe('portal operations: latest blocks and password reset', () => {
     assert.equal(notAdmin.status, 403);
     const short = await server.as('admin.hospa', 'POST', '/api/admin/users/dr.grey/password', { password: 'x' });
     assert.equal(short.status, 400);
+    // A patient's account is out of an administrator's reach: alice (HospitalA) keeps her password.
+    const patient = await server.as('admin.hospa', 'POST', '/api/admin/users/alice/password', {
+      password: 'an-admin-chosen-password-1',
+    });
+    assert.equal(patient.status, 403, patient.text);
+    assert.equal(patient.body.resourceType, 'OperationOutcome');
+    assert.equal((await server.as('alice', 'GET', '/api/whoami')).status, 200);
   });
 });

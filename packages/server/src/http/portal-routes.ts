@@ -68,9 +68,17 @@ export function registerPortalRoutes(
       const target = medledger.accounts.get(username);
       if (target?.mspId !== caller.account.mspId || target.kind !== 'person')
         throw new DomainError('NOT_FOUND', 'account is not known');
+      // An administrator who could set a patient's password could log in as the patient and change their consents.
+      if (target.role === 'patient') {
+        throw new DomainError('ACCESS_DENIED', "an administrator does not set a patient's password");
+      }
       const body = request.body as Record<string, unknown> | undefined;
       const password = typeof body?.password === 'string' ? body.password : '';
       await medledger.accounts.resetPassword(target.username, password);
+      request.log.info(
+        { admin: caller.account.username, account: target.username },
+        'password reset by an administrator',
+      );
       return { username: target.username, status: 'password-reset' };
     },
   );

@@ -5,8 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const web = new URL('../packages/web/', import.meta.url).pathname;
+const web = fileURLToPath(new URL('../packages/web/', import.meta.url));
 const built = join(web, 'dist', 'index.html');
 
 function newest(path) {

@@ -40,6 +40,9 @@ describe('web components and logic (vitest)', () => {
   it('vitest ran and found the spec files', () => {
     assert.ok(files.length > 0, `vitest produced no report:\n${run.stdout}\n${run.stderr}`);
   });
+  it('vitest exited 0 (no error outside a test, such as an unhandled rejection)', () => {
+    assert.equal(run.status, 0, `vitest exited ${String(run.status)}:\n${run.stdout}\n${run.stderr}`);
+  });
   for (const file of files) {
     const name = file.name.slice(web.length);
     if (file.assertionResults.length === 0) {
@@ -49,7 +52,7 @@ describe('web components and logic (vitest)', () => {
     }
     for (const test of file.assertionResults) {
       it(`${name} › ${test.fullName}`, { skip: test.status === 'skipped' || test.status === 'todo' }, () => {
-        if (test.status === 'failed') assert.fail(test.failureMessages.join('\n'));
+        if (test.status !== 'passed') assert.fail(`${test.status}: ${test.failureMessages.join('\n')}`);
       });
     }
   }

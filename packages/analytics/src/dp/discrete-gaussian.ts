@@ -95,5 +95,5 @@ export function rhoFor(epsilon: number, delta: number): number {
  * (ε, δ)-DP. Rounded up to an integer: more noise never weakens the guarantee.
  */
 export function gaussianSigmaSquared(l2Sensitivity: number, epsilon: number, delta: number): number {
-  return Math.max(1, Math.ceil((l2Sensitivity * l2Sensitivity) / (2 * rhoFor(epsilon, delta)) - 1e-9));
+  return Math.max(1, Math.ceil((l2Sensitivity * l2Sensitivity) / (2 * rhoFor(epsilon, delta))));
 }

@@ -35,7 +35,10 @@ function permittedBy(tx: CommittedTransaction): readonly PermittedRecord[] {
  */
 export class Custodian {
   // A search releases many records under one authorization: its committed transaction is read from the ledger once.
-  private readonly recent = new Map<string, { tx: CommittedTransaction; records: readonly PermittedRecord[] }>();
+  private readonly recent = new Map<
+    string,
+    { tx: CommittedTransaction; records: ReadonlyMap<string, PermittedRecord> }
+  >();
 
   constructor(
     readonly mspId: string,
@@ -55,7 +58,7 @@ export class Custodian {
 
   private async committed(
     proof: AuthorizationProof,
-  ): Promise<{ tx: CommittedTransaction; records: readonly PermittedRecord[] } | undefined> {
+  ): Promise<{ tx: CommittedTransaction; records: ReadonlyMap<string, PermittedRecord> } | undefined> {
     const key = `${proof.txId}@${proof.blockNumber}`;
     const cached = this.recent.get(key);
     if (cached !== undefined) return cached;
@@ -63,7 +66,12 @@ export class Custodian {
     // Only committed transactions are cached: they never change. An absent one may still be in flight.
     if (tx === undefined) return undefined;
     // Only this custodian's records are kept: the rest of a large authorization is another custodian's business.
-    const records = permittedBy(tx).filter((r) => r.custodian === this.mspId);
+    // By record id: a cohort authorization names thousands of records, each released on its own.
+    const records = new Map(
+      permittedBy(tx)
+        .filter((r) => r.custodian === this.mspId)
+        .map((r) => [r.recordId, r]),
+    );
     for (const [cachedKey, cached] of this.recent) {
       if (this.clock().getTime() - Date.parse(cached.tx.timestamp) > MAX_AUTHORIZATION_AGE_MS)
         this.recent.delete(cachedKey);
@@ -88,7 +96,7 @@ export class Custodian {
     if (tx.creator.certPem !== proof.requesterCertPem) return refuse('the authorization was made by someone else');
     const age = this.clock().getTime() - Date.parse(tx.timestamp);
     if (!(age <= MAX_AUTHORIZATION_AGE_MS)) return refuse('the authorization is too old');
-    const permitted = committed?.records.find((r) => r.recordId === recordId && r.custodian === this.mspId);
+    const permitted = committed?.records.get(recordId);
     if (permitted === undefined) return refuse('the authorization does not cover this record');
     return permitted;
   }

@@ -26,6 +26,27 @@ export interface CalibrationBin {
   readonly observedRate: number;
 }
 
+function rocAtThresholds(
+  scores: readonly number[],
+  labels: readonly number[],
+  steps: number,
+  totals: { readonly positives: number; readonly negatives: number },
+): RocPoint[] {
+  const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
+  for (let j = steps; j >= 0; j--) {
+    const threshold = j / steps;
+    let tp = 0;
+    let fp = 0;
+    scores.forEach((score, i) => {
+      if (score < threshold) return;
+      if (labels[i] === 1) tp++;
+      else fp++;
+    });
+    points.push({ threshold, fpr: fp / totals.negatives, tpr: tp / totals.positives });
+  }
+  return points;
+}
+
 /**
  * The ROC curve from (0,0) to (1,1): one point per distinct score (ties move diagonally), or, with `steps`, one point
  * per fixed threshold 1, 1 − 1/steps, …, 0 — the form to release, since a distinct-score curve publishes every held-out
@@ -36,21 +57,7 @@ export function rocCurve(scores: readonly number[], labels: readonly number[], s
   const positives = labels.filter((label) => label === 1).length;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) throw new DomainError('INVALID_ARGUMENT', 'a ROC curve needs both outcomes');
-  if (steps !== undefined) {
-    const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
-    for (let j = steps; j >= 0; j--) {
-      const threshold = j / steps;
-      let tp = 0;
-      let fp = 0;
-      scores.forEach((score, i) => {
-        if (score < threshold) return;
-        if (labels[i] === 1) tp++;
-        else fp++;
-      });
-      points.push({ threshold, fpr: fp / negatives, tpr: tp / positives });
-    }
-    return points;
-  }
+  if (steps !== undefined) return rocAtThresholds(scores, labels, steps, { positives, negatives });
   const order = scores.map((score, i) => ({ score, positive: labels[i] === 1 })).sort((a, b) => b.score - a.score);
   const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
   let tp = 0;

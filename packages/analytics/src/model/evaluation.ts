@@ -58,6 +58,14 @@ export function rocCurve(scores: readonly number[], labels: readonly number[], s
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) throw new DomainError('INVALID_ARGUMENT', 'a ROC curve needs both outcomes');
   if (steps !== undefined) return rocAtThresholds(scores, labels, steps, { positives, negatives });
+  return rocAtEveryScore(scores, labels, { positives, negatives });
+}
+
+function rocAtEveryScore(
+  scores: readonly number[],
+  labels: readonly number[],
+  totals: { readonly positives: number; readonly negatives: number },
+): RocPoint[] {
   const order = scores.map((score, i) => ({ score, positive: labels[i] === 1 })).sort((a, b) => b.score - a.score);
   const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
   let tp = 0;
@@ -69,7 +77,7 @@ export function rocCurve(scores: readonly number[], labels: readonly number[], s
       else fp++;
       i++;
     }
-    points.push({ threshold: score, fpr: fp / negatives, tpr: tp / positives });
+    points.push({ threshold: score, fpr: fp / totals.negatives, tpr: tp / totals.positives });
   }
   return points;
 }

@@ -161,7 +161,7 @@ function printResult(ctx: Context, result: DemoResult, served: boolean, port: st
     ['bob', 'patient (HospitalB): an emergency access by dr.grey flagged in his audit trail'],
     [`${first} … ${last}`, 'synthetic patients (001, 003 … at HospitalA; 002, 004 … at HospitalB)'],
     ['dr.grey, dr.house', 'clinicians (HospitalA, HospitalB): their own and consented patients, requests'],
-    ['po.hospa, po.hospb', "privacy officers: po.hospb reviews the break-glass on its patient bob"],
+    ['po.hospa, po.hospb', 'privacy officers: po.hospb reviews the break-glass on its patient bob'],
     ['claims.ivy', 'insurer: claims and coverage of patients who consented to payment'],
     ['res.rosa, irb.ines', `researcher and ethics board: study ${scenario.study.id}`],
     ['ph.olive', 'public health'],

@@ -86,6 +86,29 @@ describe('medledger analytics', () => {
     assert.equal(await claims(unpaid.patient), 0);
   });
 
+  it("refuses to record consents on patients' behalf with an administrator who is not a demo account", async () => {
+    const added = await server.run(
+      ['users', 'add', 'admin.real', '--role', 'admin', '--password-stdin', '--user', 'admin.hospa'],
+      { stdin: 'medledger-demo' },
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const patientsBefore = Number((await server.api('dr.grey', '/fhir/Patient?_count=0')).body.total);
+    const refused = await server.run([
+      'analytics',
+      'import',
+      dir,
+      '--hospitals',
+      'dr.grey',
+      '--admins',
+      'admin.real',
+      '--research-share',
+      '0.5',
+    ]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /admin\.real is not a demo account/);
+    assert.equal(Number((await server.api('dr.grey', '/fhir/Patient?_count=0')).body.total), patientsBefore);
+  });
+
   it('runs a study from the command line: propose, approve, DP query, train, HTML report with charts and ROC', async () => {
     const proposed = await server.run([
       'analytics',

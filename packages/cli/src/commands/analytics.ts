@@ -193,6 +193,22 @@ async function importPatient(
   distribution.patients.push({ patient: `Patient/${patientId}`, hospital, ...wanted });
 }
 
+/**
+ * Consents recorded on a patient's behalf are synthetic: made only with the demo's administrators, never on a server
+ * where the patients are real people who decide for themselves.
+ */
+async function requireDemoAdmins(admins: readonly ApiClient[], names: readonly string[]): Promise<void> {
+  for (const [i, admin] of admins.entries()) {
+    const me = await admin.get<{ demo?: boolean }>('/api/whoami');
+    if (me.demo !== true) {
+      throw usageError(
+        `${names[i] ?? 'the administrator'} is not a demo account: consents on the patients' behalf ` +
+          '(--research-share, --payment-share) are made only for synthetic data on a demo server; pass 0 for both',
+      );
+    }
+  }
+}
+
 async function runDistributedImport(ctx: Context, paths: readonly string[], options: ImportOptions): Promise<ExitCode> {
   const shares = checkImportOptions(options);
   const files = await inputFiles(paths, ctx.deps.cwd);
@@ -201,6 +217,7 @@ async function runDistributedImport(ctx: Context, paths: readonly string[], opti
     clinicians: await signInAll(ctx, options.hospitals),
     admins: await signInAll(ctx, options.admins),
   };
+  if (shares.research > 0 || shares.payment > 0) await requireDemoAdmins(accounts.admins, options.admins);
   const summary = emptySummary();
   summary.files = files.length;
   const plans = await readPlans(files, summary);

@@ -209,7 +209,7 @@ function EpsilonInput({
       decimalScale={6}
       value={value}
       onChange={onChange}
-      w={160}
+      w={200}
     />
   );
 }

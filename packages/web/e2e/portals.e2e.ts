@@ -468,6 +468,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   async function approveAsEthics(id: string): Promise<void> {
     await signIn('irb.ines');
     await page.getByRole('heading', { level: 2, name: 'Study decisions' }).waitFor();
+    assert.match(page.url(), /\/ethics$/);
     await page.getByRole('button', { name: `Approve ${id}` }).click();
     await page.getByRole('button', { name: `Approve ${id}` }).waitFor({ state: 'detached' });
     await page
@@ -509,6 +510,10 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
 
   step('irb.ines approves it in the ethics portal', async () => {
     await approveAsEthics(studyId);
+    // A reload of /ethics gets the web UI (then the login page: the token lived only in memory), not a FHIR 404.
+    const reload = await fetch(`${base}/ethics`);
+    assert.equal(reload.status, 200);
+    assert.match(reload.headers.get('content-type') ?? '', /text\/html/);
   });
 
   step('res.rosa sees DP charts and the cohort size, is told when the budget runs out, exports, trains', async () => {

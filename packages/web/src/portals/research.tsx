@@ -6,6 +6,7 @@ import {
   Card,
   Checkbox,
   Group,
+  MultiSelect,
   NumberInput,
   Select,
   SimpleGrid,
@@ -27,6 +28,7 @@ import { formatEpsilon, formatNumber, modelCharts } from '../logic/charts.js';
 import { useSession } from '../session.js';
 
 const CONDITIONS = ['diabetes', 'hypertension', 'asthma', 'depression', 'hiv'];
+const PREDICTORS = ['age', 'bmi', 'glucose', 'hba1c', 'systolic', 'smoking'] as const;
 const RESOURCE_TYPES = ['Observation', 'Condition', 'MedicationRequest', 'Procedure', 'Immunization'];
 
 /** What the page says about a failed request; a spent budget gets its own words. */
@@ -318,19 +320,28 @@ function ModelPanel({ study }: { readonly study: Study }): React.JSX.Element {
   const [busy, setBusy] = useState(false);
   const [model, setModel] = useState<RiskModel | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [predictors, setPredictors] = useState<string[]>([...PREDICTORS]);
+  const [ridge, setRidge] = useState<number | string>(1);
   const train = (): void => {
     setBusy(true);
     setError(undefined);
-    api.post<RiskModel>(`/api/studies/${study.id}/models`, { seed: 'medledger' }).then(
-      (value) => {
-        setBusy(false);
-        setModel(value);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
-      },
-    );
+    const penalty = Number(ridge);
+    api
+      .post<RiskModel>(`/api/studies/${study.id}/models`, {
+        seed: 'medledger',
+        predictors,
+        ...(ridge === '' || penalty === 0 ? {} : { ridge: penalty }),
+      })
+      .then(
+        (value) => {
+          setBusy(false);
+          setModel(value);
+        },
+        (failure: unknown) => {
+          setBusy(false);
+          setError(errorText(failure));
+        },
+      );
   };
   return (
     <Stack>
@@ -341,8 +352,25 @@ function ModelPanel({ study }: { readonly study: Study }): React.JSX.Element {
         Logistic regression trained on the de-identified cohort with a held-out test split; the rows never leave the
         server.
       </Text>
-      <Group>
-        <Button variant="light" loading={busy} onClick={train}>
+      <Group align="end">
+        <MultiSelect
+          label="Predictors"
+          data={[...PREDICTORS]}
+          value={predictors}
+          onChange={setPredictors}
+          w={{ base: '100%', sm: 420 }}
+        />
+        <NumberInput
+          label="Ridge penalty"
+          description="Stabilises small cohorts; 0 for none"
+          min={0}
+          max={100}
+          step={0.5}
+          value={ridge}
+          onChange={setRidge}
+          w={200}
+        />
+        <Button variant="light" loading={busy} onClick={train} disabled={predictors.length === 0}>
           Train model
         </Button>
       </Group>
@@ -360,7 +388,7 @@ function ModelPanel({ study }: { readonly study: Study }): React.JSX.Element {
           </SimpleGrid>
           <Table.ScrollContainer minWidth={420}>
             <Table striped fz="sm">
-              <Table.Caption>Coefficients (odds ratio per standard deviation, 95% CI)</Table.Caption>
+              <Table.Caption>Coefficients: odds ratio per unit shown, with its 95% confidence interval</Table.Caption>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th scope="col">Predictor</Table.Th>

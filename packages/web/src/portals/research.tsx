@@ -156,8 +156,7 @@ function ProposeForm({
             label="Protocol"
             description="Only its SHA-256 hash goes on the ledger."
             required
-            autosize
-            minRows={2}
+            rows={3}
             value={protocol}
             onChange={(e) => {
               setProtocol(e.currentTarget.value);

@@ -470,7 +470,7 @@ function ExportPanel({ study }: { readonly study: Study }): React.JSX.Element {
           allowDeselect={false}
           w={240}
         />
-        <NumberInput label="k" min={2} max={100} value={k} onChange={setK} w={90} />
+        <NumberInput label="k" min={5} max={100} value={k} onChange={setK} w={90} />
         <Button variant="light" loading={busy} onClick={run}>
           Download export
         </Button>

@@ -93,6 +93,7 @@ describe('docs check: the README quick start and the docs/api.md examples run ag
   it('the quick start server printed whom to log in as', () => {
     assert.match(serverLog, /Medledger demo ready in /);
     assert.match(serverLog, /Log in with password medledger-demo as:/);
+    assert.match(serverLog, /Web UI: +\S*http:\/\/[^ ]+:\d+\/\S* \(research portal: sign in as res\.rosa/);
   });
 
   it("the README's main journey: no consent → grant → the Observation is permitted; the audit shows both", async () => {

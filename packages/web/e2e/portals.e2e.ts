@@ -109,9 +109,13 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByRole('heading', { level: 2, name: label }).waitFor();
   }
 
-  async function shot(name: string): Promise<void> {
+  async function shot(name: string, fullPage = false): Promise<void> {
     await page.waitForLoadState('networkidle');
-    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    // A full-page shot of a scrolled page would draw the fixed header halfway down.
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+    });
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
   }
 
   async function noPhiLeaks(): Promise<void> {
@@ -442,17 +446,131 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
-  step('shows the insurer, research and public-health portals', async () => {
-    for (const [username, heading, name] of [
-      ['claims.ivy', 'Members', 'insurer'],
-      ['res.rosa', 'Studies', 'research'],
-      ['ph.olive', 'Dashboards', 'public-health'],
-    ] as const) {
-      await signIn(username);
-      await page.getByRole('heading', { level: 2, name: heading }).waitFor();
-      await shot(name);
-      await signOut();
-    }
+  step('shows the insurer portal', async () => {
+    await signIn('claims.ivy');
+    await page.getByRole('heading', { level: 2, name: 'Members' }).waitFor();
+    await shot('insurer');
+    await signOut();
+  });
+
+  /** Proposes a study or programme in the open portal and returns its id. */
+  async function propose(protocol: string, button: string): Promise<string> {
+    await page.getByLabel(/^Protocol/).fill(protocol);
+    await page.getByLabel(/^Epsilon budget/).fill('2');
+    await page.getByRole('button', { name: button }).click();
+    const status = page.getByText(/^Proposed st-/);
+    await status.waitFor();
+    const id = /st-[\w-]+/.exec((await status.textContent()) ?? '')?.[0];
+    assert.ok(id !== undefined, 'the proposal names its study id');
+    return id;
+  }
+
+  async function approveAsEthics(id: string): Promise<void> {
+    await signIn('irb.ines');
+    await page.getByRole('heading', { level: 2, name: 'Study decisions' }).waitFor();
+    assert.match(page.url(), /\/ethics$/);
+    await page.getByRole('button', { name: `Approve ${id}` }).click();
+    await page.getByRole('button', { name: `Approve ${id}` }).waitFor({ state: 'detached' });
+    await page
+      .getByRole('row', { name: new RegExp(id) })
+      .getByText('approved')
+      .waitFor();
+    await signOut();
+  }
+
+  async function drawCharts(epsilon: string): Promise<void> {
+    await page.getByLabel(/^Epsilon for this request/).fill(epsilon);
+    await page.getByRole('button', { name: 'Draw charts' }).click();
+    await page.getByRole('heading', { level: 3, name: /Age distribution \(DP\)/ }).waitFor();
+    assert.equal(await page.getByTestId('chart').count(), 3);
+    // The chart is drawn (recharts SVG) and its numbers are there as a table for screen readers.
+    assert.ok((await page.locator('.recharts-surface').count()) >= 3, 'the charts are drawn');
+    await page
+      .getByRole('figure', { name: /BMI distribution/ })
+      .getByText(/Show the numbers/)
+      .click();
+    await page
+      .getByRole('figure', { name: /BMI distribution/ })
+      .getByRole('table')
+      .waitFor();
+  }
+
+  let studyId = '';
+  step('res.rosa proposes a study; it waits for the ethics board', async () => {
+    await signIn('res.rosa');
+    await page.getByRole('heading', { level: 2, name: 'Studies' }).waitFor();
+    studyId = await propose('T2D risk, observational, de-identified (e2e)', 'Propose study');
+    await page
+      .getByRole('row', { name: new RegExp(studyId) })
+      .getByText('awaiting ethics')
+      .waitFor();
+    await noPhiLeaks();
+    await signOut();
+  });
+
+  step('irb.ines approves it in the ethics portal', async () => {
+    await approveAsEthics(studyId);
+    // A reload of /ethics gets the web UI (then the login page: the token lived only in memory), not a FHIR 404.
+    const reload = await fetch(`${base}/ethics`);
+    assert.equal(reload.status, 200);
+    assert.match(reload.headers.get('content-type') ?? '', /text\/html/);
+  });
+
+  step('res.rosa sees DP charts and the cohort size, is told when the budget runs out, exports, trains', async () => {
+    await signIn('res.rosa');
+    await page.getByRole('button', { name: `Open ${studyId}` }).click();
+    await page.getByRole('heading', { level: 3, name: `Study ${studyId}` }).waitFor();
+    await drawCharts('0.6');
+    await page.getByTestId('budget').getByText('ε 1.4 of 2 left').waitFor();
+    await page.getByRole('button', { name: 'Cohort size' }).click();
+    await page.getByTestId('cohort-size').waitFor();
+    await page.getByTestId('budget').getByText('ε 0.8 of 2 left').waitFor();
+    await page.getByLabel(/^Epsilon for this request/).fill('5');
+    await page.getByRole('button', { name: 'Draw charts' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Privacy budget exhausted' })
+      .getByText(/0\.8 of 2/)
+      .waitFor();
+    await page.getByTestId('budget').getByText('ε 0.8 of 2 left').waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download export' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `${studyId}-deidentified.csv`);
+    await page
+      .getByTestId('export-report')
+      .getByText(/k = 5 on/)
+      .waitFor();
+
+    // The demo's two patients have no research consent, so the cohort is empty: the server explains why.
+    await page.getByRole('button', { name: 'Train model' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The model was not trained' }).waitFor();
+    await page.getByLabel(/^Epsilon for this request/).fill('0.6');
+    await page.getByRole('button', { name: 'Draw charts' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Privacy budget exhausted' }).waitFor({ state: 'detached' });
+    await page.getByTestId('budget').getByText('ε 0.2 of 2 left').waitFor();
+    await noPhiLeaks();
+    await shot('research', true);
+    await signOut();
+  });
+
+  step('ph.olive proposes a surveillance programme; once approved she sees DP charts, never rows', async () => {
+    await signIn('ph.olive');
+    await page.getByRole('heading', { level: 2, name: 'Surveillance programmes' }).waitFor();
+    const programme = await propose('Diabetes surveillance, Massachusetts (e2e)', 'Propose surveillance programme');
+    await signOut();
+    await approveAsEthics(programme);
+    await signIn('ph.olive');
+    await page.getByRole('button', { name: `Open ${programme}` }).click();
+    await page.getByRole('heading', { level: 3, name: `Programme ${programme}` }).waitFor();
+    await drawCharts('1.2');
+    assert.equal(await page.getByRole('button', { name: 'Download export' }).count(), 0, 'no rows for public health');
+    assert.equal(await page.getByRole('button', { name: 'Train model' }).count(), 0);
+    await noPhiLeaks();
+    await shot('public-health', true);
+    await signOut();
   });
 
   step('fits a phone-width screen without sideways scrolling', async () => {

@@ -114,6 +114,17 @@ describe('medledger demo', () => {
       const bobAudit = await runCli(['audit', '--user', 'bob', '--json'], { env });
       assert.equal(bobAudit.code, 0, bobAudit.stderr);
       assert.match(bobAudit.stdout, /ETREAT/, "the break-glass read is in bob's audit trail");
+      // The demo study was created through the StudyService, so the server lists it (as the research portal does).
+      const studies = await runCli(['analytics', 'studies', '--user', 'res.rosa', '--json'], { env });
+      assert.equal(studies.code, 0, studies.stderr);
+      assert.deepEqual(
+        (JSON.parse(studies.stdout) as { id: string; status: string; epsilonRemaining: number }[]).map((s) => [
+          s.id,
+          s.status,
+          s.epsilonRemaining,
+        ]),
+        [[demo.study.id, 'approved', 1]],
+      );
     } finally {
       stop('SIGTERM');
       assert.equal(await running, 0);

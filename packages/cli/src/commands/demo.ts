@@ -121,7 +121,7 @@ function sum(counts: Readonly<Record<string, number>>): number {
   return Object.values(counts).reduce((total, n) => total + n, 0);
 }
 
-function printResult(ctx: Context, result: DemoResult, served: boolean, port: string): void {
+function printResult(ctx: Context, result: DemoResult, served: boolean, host: string, port: string): void {
   const { out } = ctx;
   const { population, scenario } = result;
   const perHospital = HOSPITALS.map(
@@ -151,7 +151,9 @@ function printResult(ctx: Context, result: DemoResult, served: boolean, port: st
   if (!served) {
     out.line(`Start it:   ${out.color.bold(`medledger start --data-dir ${result.dataDir}`)}`);
   }
-  out.line(`Then open:  http://127.0.0.1:${port}/docs (OpenAPI, try it out) · GET /health · docs/api.md for curl`);
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  out.line(`Web UI:     ${out.color.bold(`${base}/`)} (research portal: sign in as res.rosa; ethics board: irb.ines)`);
+  out.line(`API:        ${base}/docs (OpenAPI, try it out) · GET /health · docs/api.md for curl`);
   out.line(`Log in with password ${out.color.bold(DEMO_PASSWORD)} as:`);
   const admins = DEMO_STAFF.filter((person) => person.role === 'admin')
     .map((person) => person.username)
@@ -163,7 +165,7 @@ function printResult(ctx: Context, result: DemoResult, served: boolean, port: st
     ['dr.grey, dr.house', 'clinicians (HospitalA, HospitalB): their own and consented patients, requests'],
     ['po.hospa, po.hospb', 'privacy officers: po.hospb reviews the break-glass on its patient bob'],
     ['claims.ivy', 'insurer: claims and coverage of patients who consented to payment'],
-    ['res.rosa, irb.ines', `researcher and ethics board: study ${scenario.study.id}`],
+    ['res.rosa, irb.ines', `researcher and ethics board: study ${scenario.study.id} (charts, model, export)`],
     ['ph.olive', 'public health'],
     ['admin.hospa …', `administrators, one per organisation: ${admins} (users, verify)`],
   ];
@@ -199,7 +201,8 @@ async function demo(ctx: Context, options: DemoOptions): Promise<undefined> {
     });
   } else {
     const port = options.port ?? (ctx.env.PORT === undefined || ctx.env.PORT === '' ? '8080' : ctx.env.PORT);
-    printResult(ctx, result, options.serve === true, port);
+    const host = options.host ?? (ctx.env.HOST === undefined || ctx.env.HOST === '' ? '127.0.0.1' : ctx.env.HOST);
+    printResult(ctx, result, options.serve === true, host, port);
   }
   if (options.serve === true) {
     return serve(ctx, serverConfig({ ...serverEnv(ctx, options), MEDLEDGER_DATA_DIR: result.dataDir }));

@@ -1,9 +1,9 @@
 // What the demo does after the import, in this process as each person (the way `provisionDemo` creates alice and
 // bob): patient logins, consents of every kind, access requests (pending, approved, denied), one break-glass, one
 // approved study. Every step is a contract transaction signed by that person's own enrolled identity.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Medledger } from '@medledger/server';
-import { DEMO_PASSWORD } from '@medledger/server';
+import { createApprovedStudy, DEMO_PASSWORD } from '@medledger/server';
 import { ApiClient } from '../api-client.js';
 import type { Json } from '../json.js';
 import type { Progress } from '../progress.js';
@@ -207,31 +207,20 @@ class Scenario {
   }
 
   /**
-   * res.rosa proposes a study and irb.ines approves it. Called as contract transactions through the ledger client
-   * of the server (ProposeStudy / DecideStudy), because the server has no study service yet (issue 7 adds one).
+   * res.rosa proposes a study and irb.ines approves it, through the server's StudyService (`createApprovedStudy`):
+   * the same path as `POST /api/studies` and its decision, so the study is in the server's study list (the web
+   * portal's) and both steps are ledger transactions signed by each person's own identity.
    */
   async study(): Promise<ScenarioResult['study']> {
-    const protocol = 'Medledger demo study: blood pressure, BMI and diabetes (observational, de-identified)';
-    const researcher = await this.medledger.network.client('res.rosa');
-    const proposed = JSON.parse(
-      (
-        await researcher.submit(
-          'ProposeStudy',
-          JSON.stringify({
-            purpose: 'HRESCH',
-            resourceTypes: STUDY_TYPES,
-            protocolHash: createHash('sha256').update(protocol).digest('hex'),
-            epsilonBudget: 1,
-            periodEnd: this.inAYear,
-          }),
-        )
-      ).result,
-    ) as { id: string };
-    const ethics = await this.medledger.network.client('irb.ines');
-    const decided = JSON.parse(
-      (await ethics.submit('DecideStudy', JSON.stringify({ studyId: proposed.id, decision: 'approve' }))).result,
-    ) as { id: string; status: string; resourceTypes: string[] };
-    return { id: decided.id, status: decided.status, resourceTypes: decided.resourceTypes };
+    const study = await createApprovedStudy(this.medledger, {
+      researcher: 'res.rosa',
+      ethics: 'irb.ines',
+      protocol: 'Medledger demo study: blood pressure, BMI and diabetes (observational, de-identified)',
+      epsilonBudget: 1,
+      resourceTypes: STUDY_TYPES,
+      periodEnd: this.inAYear,
+    });
+    return { id: study.id, status: study.status, resourceTypes: study.resourceTypes };
   }
 }
 

@@ -40,6 +40,7 @@ export const WEB_ROUTES = [
   '/insurer',
   '/privacy',
   '/research',
+  '/ethics',
   '/public-health',
   '/admin',
 ];

@@ -952,6 +952,7 @@ export async function createApprovedStudy(
     readonly epsilonBudget: number;
     readonly resourceTypes?: readonly string[];
     readonly purpose?: string;
+    readonly periodEnd?: string;
   },
 ): Promise<StudyView> {
   const studies = studyServiceFor(medledger);
@@ -960,6 +961,7 @@ export async function createApprovedStudy(
     epsilonBudget: options.epsilonBudget,
     resourceTypes: options.resourceTypes ?? ['Observation', 'Condition'],
     ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
+    ...(options.periodEnd === undefined ? {} : { periodEnd: options.periodEnd }),
   });
   return studies.decide(inProcessCaller(medledger, options.ethics), proposed.id, 'approve');
 }

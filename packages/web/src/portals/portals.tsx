@@ -5,9 +5,9 @@ import { AccessLogPage, EmergencyBadge } from './patient/access-log.js';
 import { RecordsPage } from './patient/records.js';
 import { RequestsBadge, RequestsPage } from './patient/requests.js';
 import { SharePage, SharingPage } from './patient/sharing.js';
-import { ComingSoon } from './placeholders.js';
 import type { Portal } from './portal.js';
 import { AuditLogPage, ReviewQueuePage } from './privacy.js';
+import { EthicsPage, StudiesPage } from './research.js';
 
 const patient: Portal = {
   path: 'patient',
@@ -51,24 +51,19 @@ const privacyOfficer: Portal = {
 const research: Portal = {
   path: 'research',
   title: 'Research portal',
-  pages: [
-    {
-      path: '',
-      label: 'Studies',
-      element: <ComingSoon what="Your studies, their ethics approval and privacy budget" />,
-    },
-    { path: 'cohorts', label: 'Cohorts', element: <ComingSoon what="Consent-gated cohort queries" /> },
-    { path: 'dashboards', label: 'Dashboards', element: <ComingSoon what="Study dashboards and charts" /> },
-  ],
+  pages: [{ path: '', label: 'Studies', element: <StudiesPage /> }],
+};
+
+const ethics: Portal = {
+  path: 'ethics',
+  title: 'Ethics board',
+  pages: [{ path: '', label: 'Study decisions', element: <EthicsPage /> }],
 };
 
 const publicHealth: Portal = {
   path: 'public-health',
   title: 'Public health portal',
-  pages: [
-    { path: '', label: 'Dashboards', element: <ComingSoon what="Population dashboards (differentially private)" /> },
-    { path: 'reports', label: 'Reports', element: <ComingSoon what="Surveillance reports" /> },
-  ],
+  pages: [{ path: '', label: 'Surveillance programmes', element: <StudiesPage programme /> }],
 };
 
 const admin: Portal = {
@@ -80,13 +75,13 @@ const admin: Portal = {
   ],
 };
 
-/** One portal per role; researchers and the ethics board share the research portal. */
+/** One portal per role. */
 export const PORTALS: Readonly<Record<Role, Portal>> = {
   patient,
   clinician,
   insurer,
   researcher: research,
-  ethics: research,
+  ethics,
   'public-health': publicHealth,
   'privacy-officer': privacyOfficer,
   admin,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { grant, ids, observation, TestServer } from './testing/fixtures.js';
-import type { Json, Response } from './testing/fixtures.js';
+import type { Response } from './testing/fixtures.js';
 
 const ROLES = [
   'anonymous',
@@ -282,7 +282,7 @@ describe('authorization matrix through the HTTP API (roles × operations × cons
 
   let consentId = '';
   const enter: Record<State, () => Promise<void>> = {
-    none: async () => undefined,
+    none: () => Promise.resolve(),
     consent: async () => {
       const created = await server.as('alice', 'POST', '/fhir/Consent', grant(base.alice));
       assert.equal(created.status, 201, created.text);

@@ -26,7 +26,6 @@ function b64url(value: unknown): string {
 function assert401(response: Response, what: string): void {
   assert.equal(response.status, 401, `${what}: ${response.text}`);
   assert.equal(response.body.resourceType, 'OperationOutcome', what);
-  assert.equal(response.headers['www-authenticate'] !== undefined || response.status === 401, true);
 }
 
 describe('identity attacks', () => {
@@ -46,7 +45,7 @@ describe('identity attacks', () => {
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' })
       .setIssuer(options.iss ?? PUBLIC_URL)
       .setAudience(options.aud ?? `${PUBLIC_URL}/fhir`)
-      .setSubject(String(claims.sub ?? 'dr.grey'))
+      .setSubject(typeof claims.sub === 'string' ? claims.sub : 'dr.grey')
       .setIssuedAt(now - 60)
       .setExpirationTime(options.exp ?? now + 600)
       .setJti(randomBytes(8).toString('hex'))

@@ -1,0 +1,74 @@
+/** Regression tests for the bugs the security suite found (docs/security.md, "Found and fixed"). */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { observation, storeCounts, TestServer } from './testing/fixtures.js';
+
+describe('security suite regressions', () => {
+  let server: TestServer;
+  let alice: string;
+  let bob: string;
+  before(async () => {
+    server = await TestServer.start();
+    alice = server.patientId('alice');
+    bob = server.patientId('bob');
+  });
+  after(async () => server.stop());
+
+  it('F1: a transaction Bundle whose record cannot name its patient is refused before its patients reach the ledger', async () => {
+    for (const subject of [
+      { reference: 'urn:uuid:00000000-0000-4000-8000-000000000000' }, // a fullUrl no entry has
+      { reference: 'Patient/pt-nothex' },
+      { display: 'no reference at all' },
+    ]) {
+      const before = storeCounts(server.dataDir);
+      const response = await server.as('dr.grey', 'POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:4a0b5a2e-2c59-4d7e-9b7a-3f2c1d0e9a11',
+            resource: { resourceType: 'Patient', name: [{ family: 'Regression' }] },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          { resource: { ...observation(alice), subject }, request: { method: 'POST', url: 'Observation' } },
+        ],
+      });
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /Bundle\.entry\[1\]/);
+      assert.deepEqual(storeCounts(server.dataDir), before, 'no block, state, vault or store row');
+    }
+  });
+
+  it('F2: a refused access request, break-glass or review leaves no sealed reason text behind', async () => {
+    const sealed = () => storeCounts(server.dataDir)['server.sealed_texts'] ?? 0;
+    const start = sealed();
+    const refused = [
+      await server.as('dr.house', 'POST', '/api/access-requests', { reasonCode: 'referral', reason: 'orphan text 1' }),
+      await server.as('claims.ivy', 'POST', '/api/break-glass', {
+        patient: `Patient/${bob}`,
+        reason: 'orphan text 2: an insurer may not break the glass',
+      }),
+      await server.as('po.hospa', 'POST', '/api/emergency-reviews/eg-00000000000000000000000000000000', {
+        patient: `Patient/${bob}`,
+        outcome: 'justified',
+        note: 'orphan text 3',
+      }),
+    ];
+    for (const response of refused) assert.ok(response.status >= 400 && response.status < 500, response.text);
+    assert.equal(sealed(), start);
+    // A refused request with the same text as a kept one does not remove the kept one.
+    const kept = await server.as('dr.house', 'POST', '/api/break-glass', {
+      patient: `Patient/${bob}`,
+      reason: 'shared reason text',
+    });
+    assert.equal(kept.status, 201, kept.text);
+    const again = await server.as('res.rosa', 'POST', '/api/break-glass', {
+      patient: `Patient/${bob}`,
+      reason: 'shared reason text',
+    });
+    assert.equal(again.status, 403, again.text);
+    assert.equal(sealed(), start + 1);
+    const reviews = await server.as('po.hospb', 'GET', '/api/emergency-reviews');
+    assert.ok(reviews.text.includes('shared reason text'));
+  });
+});

@@ -1,7 +1,7 @@
 /** Regression tests for the bugs the security suite found (docs/security.md, "Found and fixed"). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { observation, storeCounts, TestServer } from './testing/fixtures.js';
+import { grant, observation, storeCounts, TestServer } from './testing/fixtures.js';
 
 describe('security suite regressions', () => {
   let server: TestServer;
@@ -37,6 +37,28 @@ describe('security suite regressions', () => {
       assert.match(response.text, /Bundle\.entry\[1\]/);
       assert.deepEqual(storeCounts(server.dataDir), before, 'no block, state, vault or store row');
     }
+  });
+
+  it('F3: concurrent reads, writes and consent changes on one patient all succeed (MVCC conflicts are re-endorsed, not 409)', async () => {
+    const consents: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      consents.push(String((await server.as('alice', 'POST', '/fhir/Consent', grant(alice, 'Procedure'))).body.id));
+    }
+    const calls = [];
+    for (let i = 0; i < 8; i += 1) {
+      calls.push(server.as('dr.grey', 'GET', `/fhir/Observation?patient=${alice}`));
+      calls.push(server.as('dr.house', 'GET', `/fhir/Observation?patient=${alice}`));
+      calls.push(server.as('dr.grey', 'POST', '/fhir/Observation', observation(alice, 50 + i)));
+      calls.push(server.as('alice', 'DELETE', `/fhir/Consent/${consents[i] ?? ''}`));
+      calls.push(server.as('alice', 'GET', '/fhir/Condition'));
+    }
+    const statuses = (await Promise.all(calls)).map((r) =>
+      r.status >= 300 ? `${r.status} ${r.text.slice(0, 160)}` : 'ok',
+    );
+    assert.deepEqual(
+      statuses.filter((s) => s !== 'ok'),
+      [],
+    );
   });
 
   it('F2: a refused access request, break-glass or review leaves no sealed reason text behind', async () => {

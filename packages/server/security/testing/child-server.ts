@@ -59,8 +59,8 @@ export class ChildServer {
           resolve(Number(match[1]));
         }
       };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       void exited.then(({ code, signal }) => {
         clearTimeout(timer);
         reject(new Error(`server exited (${String(code)}, ${String(signal)}) before listening: ${out.slice(-2000)}`));

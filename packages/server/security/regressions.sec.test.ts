@@ -1,6 +1,8 @@
 /** Regression tests for the bugs the security suite found (docs/security.md, "Found and fixed"). */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { grant, observation, storeCounts, TestServer } from './testing/fixtures.js';
 
 describe('security suite regressions', () => {
@@ -59,6 +61,36 @@ describe('security suite regressions', () => {
       statuses.filter((s) => s !== 'ok'),
       [],
     );
+  });
+
+  it('F4: verify reports a record whose anchored metadata in the world state was altered, instead of failing', async () => {
+    const created = await server.as('dr.grey', 'POST', '/fhir/Observation', observation(alice, 77));
+    const id = String(created.body.id);
+    const file = join(server.dataDir, 'ledger', 'ledger.sqlite');
+    const db = new Database(file);
+    try {
+      const row = (db.prepare('SELECT key, value FROM state').all() as Array<{ key: Buffer; value: Buffer }>).find(
+        (r) => r.key.toString('utf8').includes(id),
+      );
+      assert.ok(row !== undefined, 'the record is in the world state');
+      const text = row.value.toString('utf8');
+      for (const altered of [
+        text.replace(/"ciphertextSha256":"[0-9a-f]/, '"ciphertextSha256":"Z'),
+        text.slice(0, -3),
+      ]) {
+        db.prepare('UPDATE state SET value = ? WHERE key = ?').run(Buffer.from(altered), row.key);
+        const report = await server.medledger.integrity.verify();
+        assert.equal(report.ok, false);
+        assert.ok(
+          report.problems.some((p) => p.recordId === id),
+          JSON.stringify(report.problems),
+        );
+      }
+      db.prepare('UPDATE state SET value = ? WHERE key = ?').run(row.value, row.key);
+      assert.equal((await server.medledger.integrity.verify()).ok, true);
+    } finally {
+      db.close();
+    }
   });
 
   it('F2: a refused access request, break-glass or review leaves no sealed reason text behind', async () => {

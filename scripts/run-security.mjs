@@ -4,9 +4,11 @@
 // Usage: node scripts/run-security.mjs [path-substring ...]
 // Environment: MEDLEDGER_SOAK_SECONDS (default 600), MEDLEDGER_KILL_ROUNDS (default 50),
 //              MEDLEDGER_SECURITY_TIMEOUT_MINUTES (default 60: the whole run is stopped after that).
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -32,16 +34,37 @@ if (files.length === 0) {
   process.exit(1);
 }
 const minutes = Number(process.env.MEDLEDGER_SECURITY_TIMEOUT_MINUTES ?? '60');
-const result = spawnSync(
+// Every process of the suite leaves its log output here; the last file (zz-log-scan) scans it all for PHI and secrets.
+const ownLogDir = process.env.MEDLEDGER_SECURITY_LOG_DIR === undefined;
+const logDir = process.env.MEDLEDGER_SECURITY_LOG_DIR ?? mkdtempSync(join(tmpdir(), 'medledger-security-logs-'));
+const runnerLog = createWriteStream(join(logDir, 'runner.log'));
+console.log(`security suite: ${files.length} files, logs in ${logDir}, stopped after ${minutes} minutes`);
+const child = spawn(
   process.execPath,
   ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
   {
     cwd: root,
-    stdio: 'inherit',
-    timeout: minutes * 60_000,
-    killSignal: 'SIGKILL',
-    env: { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR', ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { CORE_CHAINCODE_LOGGING_LEVEL: 'ERROR', ...process.env, MEDLEDGER_SECURITY_LOG_DIR: logDir },
   },
 );
-if (result.error) console.error(`security suite stopped: ${result.error.message}`);
-process.exit(result.status ?? 1);
+for (const [stream, out] of [
+  [child.stdout, process.stdout],
+  [child.stderr, process.stderr],
+]) {
+  stream.on('data', (chunk) => {
+    out.write(chunk);
+    runnerLog.write(chunk);
+  });
+}
+const timer = setTimeout(() => {
+  console.error(`security suite stopped: over ${minutes} minutes`);
+  child.kill('SIGKILL');
+}, minutes * 60_000);
+child.on('exit', (code, signal) => {
+  clearTimeout(timer);
+  runnerLog.end();
+  // The logs stay for inspection when something failed.
+  if (code === 0 && ownLogDir) rmSync(logDir, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -15,7 +15,8 @@ function collect(dir, out) {
     if (skipDirs.has(name)) continue;
     const full = join(dir, name);
     if (statSync(full).isDirectory()) collect(full, out);
-    else if (name.endsWith('.test.ts') && !name.endsWith('.int.test.ts') && !name.endsWith('.sec.test.ts')) out.push(relative(root, full));
+    else if (name.endsWith('.test.ts') && !name.endsWith('.int.test.ts') && !name.endsWith('.sec.test.ts'))
+      out.push(relative(root, full));
   }
   return out;
 }

@@ -1,10 +1,24 @@
-import { readdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { observationGrant, TestServer } from '../../src/testing/test-server.js';
 import type { Response } from '../../src/testing/test-server.js';
 
 export { observationGrant, TestServer };
+
+// Whatever an in-process server logged goes to the suite's log directory when it stops, for the final PHI/secret scan
+// of the whole run (zz-log-scan.sec.test.ts).
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called below with its instance
+const originalStop = TestServer.prototype.stop;
+TestServer.prototype.stop = async function stop(this: TestServer, options?: { keepData?: boolean }): Promise<void> {
+  const dir = process.env.MEDLEDGER_SECURITY_LOG_DIR;
+  if (dir !== undefined && dir !== '') {
+    mkdirSync(dir, { recursive: true });
+    const text = this.log.lines.map((line) => JSON.stringify(line)).join('\n');
+    appendFileSync(join(dir, `test-server-${process.pid}.log`), `${text}\n`);
+  }
+  return originalStop.call(this, options);
+};
 export type { Response };
 
 export type Json = Record<string, unknown>;

@@ -93,6 +93,16 @@ describe('security suite regressions', () => {
     }
   });
 
+  it('F5: an update with an invalid body answers the same for a hidden record and a missing one (no existence probe)', async () => {
+    const bobObs = String((await server.as('bob', 'GET', '/fhir/Observation')).body.entry?.[0]?.resource.id);
+    const missing = 'r-0123456789abcdef01234567';
+    const invalid = (id: string) => ({ resourceType: 'Observation', id, status: 'not-a-status' });
+    const hidden = await server.as('dr.grey', 'PUT', `/fhir/Observation/${bobObs}`, invalid(bobObs));
+    const absent = await server.as('dr.grey', 'PUT', `/fhir/Observation/${missing}`, invalid(missing));
+    assert.equal(hidden.status, absent.status);
+    assert.equal(hidden.text.replaceAll(bobObs, 'ID'), absent.text.replaceAll(missing, 'ID'));
+  });
+
   it('F2: a refused access request, break-glass or review leaves no sealed reason text behind', async () => {
     const sealed = () => storeCounts(server.dataDir)['server.sealed_texts'] ?? 0;
     const start = sealed();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every co-located unit test (`packages/*/src/**/*.test.ts`) with node's test runner.
+// Runs every co-located unit test (`packages/*/src/**/*.test.ts`) with node's test runner; the security suite
+// (`*.sec.test.ts`) runs separately: scripts/run-security.mjs.
 // Node 20's `--test` does not expand globs, so the file list is built here.
 // Usage: node scripts/run-tests.mjs [path-substring ...]
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,8 @@ function collect(dir, out) {
     if (skipDirs.has(name)) continue;
     const full = join(dir, name);
     if (statSync(full).isDirectory()) collect(full, out);
-    else if (name.endsWith('.test.ts') && !name.endsWith('.int.test.ts')) out.push(relative(root, full));
+    else if (name.endsWith('.test.ts') && !name.endsWith('.int.test.ts') && !name.endsWith('.sec.test.ts'))
+      out.push(relative(root, full));
   }
   return out;
 }

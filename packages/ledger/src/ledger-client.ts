@@ -130,6 +130,12 @@ export interface ConnectOptions {
    * transaction time). Default: the wall clock. Tests use it to act at a given time.
    */
   readonly clock?: () => Date;
+  /**
+   * How many times `submit` re-proposes a transaction that was invalidated by an MVCC or phantom read conflict (a
+   * concurrent transaction changed what it read), as a Fabric application resubmits: endorsed anew against the current
+   * state, with a new transaction id. Default 0: the conflict is the caller's error.
+   */
+  readonly mvccRetries?: number;
 }
 
 /** A ledger (a network, or the embedded one) that identities connect to. */

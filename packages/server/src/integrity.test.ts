@@ -114,8 +114,13 @@ describe('integrity, erasure and no PHI on the ledger', () => {
     assert.ok(ledgerFiles.length > 0);
     for (const file of ledgerFiles) {
       const bytes = readFileSync(file);
+      const text = bytes.toString('latin1');
       for (const needle of phi) {
-        assert.equal(bytes.includes(Buffer.from(needle)), false, `${needle} found in ${file}`);
+        // Digits-only needles (a postal code) occur by chance inside hex hashes: they must stand apart from hex digits.
+        const found = /^[0-9-]+$/.test(needle)
+          ? new RegExp(`(?<![0-9a-fA-F])${needle}(?![0-9a-fA-F])`).test(text)
+          : bytes.includes(Buffer.from(needle));
+        assert.equal(found, false, `${needle} found in ${file}`);
       }
     }
     // Positive control: the same scan finds the login name in the server's account store, which is off-ledger.

@@ -25,6 +25,7 @@ export class EmbeddedClient implements LedgerClient {
   readonly #readBlocks: BlockReader;
   readonly #height: () => number;
   readonly #clock: () => Date;
+  readonly #mvccRetries: number;
   #closed = false;
 
   constructor(
@@ -33,7 +34,9 @@ export class EmbeddedClient implements LedgerClient {
     readBlocks: BlockReader,
     height: () => number,
     clock: () => Date = () => new Date(),
+    mvccRetries = 0,
   ) {
+    this.#mvccRetries = mvccRetries;
     this.#identity = identity;
     this.#pipeline = pipeline;
     this.#readBlocks = readBlocks;
@@ -55,11 +58,16 @@ export class EmbeddedClient implements LedgerClient {
   }
 
   async submit(transaction: string, ...args: string[]): Promise<SubmitResult> {
-    this.#ensureOpen();
-    const { proposal, signature } = this.#propose(transaction, args);
-    const { envelope, blockNumber, code } = await this.#pipeline.submit(proposal, signature);
-    if (code !== 'VALID') throw invalidTransactionError(code, proposal.txId);
-    return { result: envelope.response.result, txId: proposal.txId, blockNumber };
+    for (let attempt = 0; ; attempt += 1) {
+      this.#ensureOpen();
+      const { proposal, signature } = this.#propose(transaction, args);
+      const { envelope, blockNumber, code } = await this.#pipeline.submit(proposal, signature);
+      if (code === 'VALID') return { result: envelope.response.result, txId: proposal.txId, blockNumber };
+      const conflict = code === 'MVCC_READ_CONFLICT' || code === 'PHANTOM_READ_CONFLICT';
+      if (!conflict || attempt >= this.#mvccRetries) throw invalidTransactionError(code, proposal.txId);
+      // A short, growing, jittered pause so that conflicting submitters do not meet again in the next block.
+      await new Promise((resolve) => setTimeout(resolve, (attempt + 1) * (2 + Math.random() * 8)));
+    }
   }
 
   async evaluate(transaction: string, ...args: string[]): Promise<string> {

@@ -187,6 +187,7 @@ export class EmbeddedLedger implements Ledger {
       (from) => this.#store.blocks(from),
       () => this.#store.height(),
       options.clock,
+      options.mvccRetries,
     );
   }
 

@@ -6,7 +6,7 @@ import { newId } from '../services/caller.js';
 import type { PatientEntry } from '../store/server-store.js';
 import { MAX_RECORDS_PER_TRANSACTION } from '../services/records.js';
 import { outcomeFor } from '../http/operation-outcome.js';
-import { isRecordType } from './resource-facts.js';
+import { isRecordType, recordFacts } from './resource-facts.js';
 import { validateFhirResource } from './validation.js';
 import { requireScope } from '../http/caller.js';
 
@@ -79,6 +79,33 @@ function requireTransactionEntry(entry: Entry, i: number): void {
   }
 }
 
+/** A syntactically valid patient id standing in for a patient the Bundle has not registered yet. */
+const PENDING_PATIENT = `Patient/pt-${'0'.repeat(24)}`;
+
+/**
+ * Derives every record's ledger facts (patient reference, codes, dates) with the Bundle's references resolved, before
+ * anything is written: a record that would fail them must not leave its Bundle's patients registered on the ledger.
+ */
+function requireRecordFacts(
+  entries: readonly Entry[],
+  records: readonly Entry[],
+  references: Map<string, string>,
+): void {
+  const resolved = new Map(references);
+  for (const entry of entries) {
+    if (entry.resource?.resourceType === 'Patient' && entry.fullUrl !== undefined)
+      resolved.set(entry.fullUrl, PENDING_PATIENT);
+  }
+  for (const entry of records) {
+    try {
+      recordFacts(resolveReferences(entry.resource, resolved) as FhirResource);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      throw new DomainError(error.code, `Bundle.entry[${entries.indexOf(entry)}]: ${error.message}`);
+    }
+  }
+}
+
 /**
  * A `transaction` Bundle: POST entries of Patient and clinical record types, urn:uuid references resolved, all or
  * nothing. Patients are registered first; every record is then registered in ONE ledger transaction, so either all
@@ -101,6 +128,7 @@ export async function processTransaction(medledger: Medledger, caller: Caller, b
     requireScope(caller, String(entry.resource?.resourceType), 'c');
     validateFhirResource(entry.resource);
   }
+  requireRecordFacts(entries, records, references);
   const created: PatientEntry[] = [];
   const results = new Map<Entry, Json>();
   const firstRecord = records[0] === undefined ? undefined : reserved.get(records[0]);

@@ -147,9 +147,10 @@ export class FhirHandlers {
     if (type === 'Consent') return this.medledger.consents.update(caller, id, validateFhirResource(resource));
     if (type === 'Patient') return this.medledger.patients.update(caller, id, validateFhirResource(resource));
     if (!isRecordType(type)) throw new DomainError('ACCESS_DENIED', `${type} resources are read-only here`);
+    // Validate before looking the id up: an invalid body must answer the same for a hidden and a missing record.
+    const valid = validateFhirResource(resource);
     const current = this.medledger.records.current(type, id);
     if (current === undefined) throw notFound(type, id);
-    const valid = validateFhirResource(resource);
     const [stored] = await this.medledger.records
       .write(caller, [{ resource: valid, replaces: current }])
       .catch((error: unknown) => {

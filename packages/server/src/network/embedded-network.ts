@@ -9,6 +9,7 @@ import type { IntegrityFailureEvent, Vault } from '@medledger/vault';
 
 /** The enrolment uid of each organisation's own service identity (custodian checks, recovery). */
 const SERVICE_UID = 'medledger-custodian-service';
+const MVCC_RETRIES = 8;
 
 /** Wallet label of an organisation's service identity; never a login (no account may take this label: accounts.ts reserves the svc. prefix). */
 export function serviceLabel(mspId: string): string {
@@ -132,7 +133,12 @@ export class EmbeddedNetwork {
     const existing = this.clients.get(label);
     if (existing !== undefined) return existing;
     const identity: SigningIdentity = await this.identity(label);
-    const options: ConnectOptions = this.clock === undefined ? {} : { clock: this.clock };
+    // Concurrent requests on one patient conflict at commit (a read's audit or a consent change moves what another
+    // transaction read); like a Fabric application, the server endorses such a transaction again.
+    const options: ConnectOptions = {
+      mvccRetries: MVCC_RETRIES,
+      ...(this.clock === undefined ? {} : { clock: this.clock }),
+    };
     const client = this.ledger.connect(identity, options);
     this.clients.set(label, client);
     return client;

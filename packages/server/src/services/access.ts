@@ -28,11 +28,20 @@ export class AccessService {
     private readonly clock: () => Date,
   ) {}
 
-  private keepText(text: string | undefined): string | undefined {
-    if (text === undefined) return undefined;
+  /**
+   * Seals the text before the ledger transaction that names its hash (so a committed hash always has its text), and
+   * removes it again if that transaction is refused: a refused request leaves no off-chain text behind.
+   */
+  private async withText<T>(text: string | undefined, submit: (hash: string | undefined) => Promise<T>): Promise<T> {
+    if (text === undefined) return submit(undefined);
     const hash = this.hashText(text);
-    this.store.putSealedText(hash, sealText(this.storageKey, text, hash), this.clock().toISOString());
-    return hash;
+    const inserted = this.store.putSealedText(hash, sealText(this.storageKey, text, hash), this.clock().toISOString());
+    try {
+      return await submit(hash);
+    } catch (error) {
+      if (inserted) this.store.removeSealedText(hash);
+      throw error;
+    }
   }
 
   /** The off-chain text behind a hash, for those who may see the ledger object that names it. */
@@ -43,17 +52,18 @@ export class AccessService {
   }
 
   async requestAccess(caller: Caller, body: Record<string, unknown>): Promise<AccessRequestRecord> {
-    const reasonHash = this.keepText(freeText(body.reason, 'reason', false));
-    const input = {
-      patientId: body.patient,
-      purpose: body.purpose ?? caller.purpose,
-      resourceTypes: body.resourceTypes ?? [],
-      sensitiveLabels: body.sensitiveLabels ?? [],
-      ...(body.periodEnd === undefined ? {} : { periodEnd: body.periodEnd }),
-      reasonCode: body.reasonCode ?? 'continuity-of-care',
-      ...(reasonHash === undefined ? {} : { reasonHash }),
-    };
-    return (await this.gateway.submit<AccessRequestRecord>(caller.account.username, 'RequestAccess', input)).value;
+    return this.withText(freeText(body.reason, 'reason', false), async (reasonHash) => {
+      const input = {
+        patientId: body.patient,
+        purpose: body.purpose ?? caller.purpose,
+        resourceTypes: body.resourceTypes ?? [],
+        sensitiveLabels: body.sensitiveLabels ?? [],
+        ...(body.periodEnd === undefined ? {} : { periodEnd: body.periodEnd }),
+        reasonCode: body.reasonCode ?? 'continuity-of-care',
+        ...(reasonHash === undefined ? {} : { reasonHash }),
+      };
+      return (await this.gateway.submit<AccessRequestRecord>(caller.account.username, 'RequestAccess', input)).value;
+    });
   }
 
   async listRequests(caller: Caller): Promise<AccessRequestRecord[]> {
@@ -79,9 +89,10 @@ export class AccessService {
   }
 
   async breakGlass(caller: Caller, body: Record<string, unknown>): Promise<EmergencyGrant> {
-    const reasonHash = this.keepText(freeText(body.reason, 'reason', true));
-    const input = { patientId: body.patient, reasonHash, reasonCode: body.reasonCode ?? 'other' };
-    return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'BreakGlass', input)).value;
+    return this.withText(freeText(body.reason, 'reason', true), async (reasonHash) => {
+      const input = { patientId: body.patient, reasonHash, reasonCode: body.reasonCode ?? 'other' };
+      return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'BreakGlass', input)).value;
+    });
   }
 
   async pendingReviews(caller: Caller): Promise<Array<EmergencyGrant & { reason?: string }>> {
@@ -96,14 +107,15 @@ export class AccessService {
   }
 
   async review(caller: Caller, grantId: string, body: Record<string, unknown>): Promise<EmergencyGrant> {
-    const noteHash = this.keepText(freeText(body.note, 'note', false));
-    const input = {
-      grantId,
-      patientId: body.patient,
-      outcome: body.outcome,
-      ...(noteHash === undefined ? {} : { noteHash }),
-    };
-    return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'ReviewEmergencyAccess', input)).value;
+    return this.withText(freeText(body.note, 'note', false), async (noteHash) => {
+      const input = {
+        grantId,
+        patientId: body.patient,
+        outcome: body.outcome,
+        ...(noteHash === undefined ? {} : { noteHash }),
+      };
+      return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'ReviewEmergencyAccess', input)).value;
+    });
   }
 
   /** One page of the audit trail the caller may see (a patient: their own; a privacy officer: their org's). */

@@ -50,7 +50,12 @@ export class IntegrityService {
     for (let after = ''; ;) {
       const page = this.store.recordVersions(after, PAGE);
       for (const record of page) {
-        const result = await this.check(record.recordId, record.version, record.custodian);
+        const result = await this.check(record.recordId, record.version, record.custodian).catch((error: unknown) => {
+          // The ledger's copy of the record is unreadable or malformed (altered state): a problem to report, not an
+          // exception, so that verify names every problem. Only an unavailable ledger stops it.
+          if (!(error instanceof DomainError) || error.code === 'LEDGER_UNAVAILABLE') throw error;
+          return { ok: false, status: 'unverifiable', failedCheck: `${error.code}: ${error.message}` } as const;
+        });
         if (result.status === 'erased') erased += 1;
         if (!result.ok) {
           problems.push({

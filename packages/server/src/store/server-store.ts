@@ -429,10 +429,17 @@ export class ServerStore {
 
   // Off-chain texts (break-glass reasons, review notes), sealed by the caller
 
-  putSealedText(hash: string, sealed: Buffer, createdAt: string): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO sealed_texts (hash, sealed, created_at) VALUES (?,?,?)')
-      .run(hash, sealed, createdAt);
+  /** @returns whether the text was new (false: the same text was already kept). */
+  putSealedText(hash: string, sealed: Buffer, createdAt: string): boolean {
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO sealed_texts (hash, sealed, created_at) VALUES (?,?,?)')
+        .run(hash, sealed, createdAt).changes > 0
+    );
+  }
+
+  removeSealedText(hash: string): void {
+    this.db.prepare('DELETE FROM sealed_texts WHERE hash = ?').run(hash);
   }
 
   sealedText(hash: string): Buffer | undefined {

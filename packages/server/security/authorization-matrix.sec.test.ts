@@ -60,6 +60,14 @@ const TABLE: Readonly<Record<string, string>> = {
   'break-glass on bob': /*                        */ 'DDDAADDDDDDD',
   'request access to alice': /*                   */ 'DDDAADADDDDD', // researchers only under an approved study
   'list emergency reviews': /*                    */ 'DDDDDADDDDDD',
+  'review a break-glass on a HospitalA patient': /* */ 'DDDDDADDDDDD', // the patient's hospital reviews, not dr.house's
+  'propose a study': /*                           */ 'DDDDDDDDADDD',
+  'decide a study': /*                            */ 'DDDDDDDDDADD',
+  'DP cohort size of a study': /*                 */ 'DDDDDDDDADDD', // the proposing organisation's researchers only
+  'de-identified export of a study': /*           */ 'DDDDDDDDADDD',
+  'latest blocks': /*                             */ 'DDDDDDDDDDAA',
+  'reset a HospitalA staff password': /*          */ 'DDDDDDDDDDAD',
+  "reset alice's password": /*                    */ 'DDDDDDDDDDDD', // no administrator acts as a patient
   'list accounts': /*                             */ 'DDDDDDDDDDAA',
   'add an account': /*                            */ 'DDDDDDDDDDAA',
   'revoke a HospitalA account': /*                */ 'DDDDDDDDDDAD',
@@ -74,6 +82,14 @@ const ONCE = new Set([
   'break-glass on bob',
   'request access to alice',
   'list emergency reviews',
+  'review a break-glass on a HospitalA patient',
+  'propose a study',
+  'decide a study',
+  'DP cohort size of a study',
+  'de-identified export of a study',
+  'latest blocks',
+  'reset a HospitalA staff password',
+  "reset alice's password",
   'list accounts',
   'add an account',
   'revoke a HospitalA account',
@@ -112,6 +128,8 @@ interface Context {
   readonly bobObs: string;
   /** An active Consent of alice that grants something no row depends on (Immunizations to InsurerMSP). */
   readonly sideConsent: string;
+  /** A study of ResearchMSP (res.rosa) approved by irb.ines. */
+  readonly study: string;
   readonly row: number;
 }
 
@@ -219,6 +237,53 @@ const CALLS: Readonly<Record<string, Call>> = {
       }),
     ),
   'list emergency reviews': async (w, c) => verdict(await as(c, w, 'GET', '/api/emergency-reviews')),
+  'review a break-glass on a HospitalA patient': async (w, c) => {
+    // A new HospitalA patient each time, so that no grant on alice outlives this row and changes other rows.
+    const patient = await c.server.as('dr.grey', 'POST', '/fhir/Patient', {
+      resourceType: 'Patient',
+      name: [{ family: `Review${c.row}`, given: ['Row'] }],
+      birthDate: '1980-01-01',
+    });
+    assert.equal(patient.status, 201, patient.text);
+    const glass = await c.server.as('dr.house', 'POST', '/api/break-glass', {
+      patient: `Patient/${String(patient.body.id)}`,
+      reason: 'matrix review row',
+      reasonCode: 'unconscious-patient',
+    });
+    assert.equal(glass.status, 201, glass.text);
+    const body = { patient: `Patient/${String(patient.body.id)}`, outcome: 'justified' };
+    return verdict(await as(c, w, 'POST', `/api/emergency-reviews/${String(glass.body.id)}`, body));
+  },
+  'propose a study': async (w, c) =>
+    verdict(await as(c, w, 'POST', '/api/studies', { protocol: `matrix ${c.row}`, epsilonBudget: 1 })),
+  'decide a study': async (w, c) => {
+    const proposed = await c.server.as('res.rosa', 'POST', '/api/studies', {
+      protocol: `matrix decision ${c.row}`,
+      epsilonBudget: 1,
+    });
+    assert.equal(proposed.status, 201, proposed.text);
+    const url = `/api/studies/${String(proposed.body.id)}/decision`;
+    return verdict(await as(c, w, 'POST', url, { decision: 'approve' }));
+  },
+  'DP cohort size of a study': async (w, c) =>
+    verdict(await as(c, w, 'POST', `/api/studies/${c.study}/cohort-size`, { epsilon: 0.01 })),
+  'de-identified export of a study': async (w, c) =>
+    verdict(await as(c, w, 'POST', `/api/studies/${c.study}/export`, { format: 'csv' })),
+  'latest blocks': async (w, c) => verdict(await as(c, w, 'GET', '/api/network/blocks?limit=2')),
+  'reset a HospitalA staff password': async (w, c) => {
+    const username = `matrix.staff${c.row}`;
+    const created = await c.server.as('admin.hospa', 'POST', '/api/admin/users', {
+      username,
+      displayName: 'Matrix staff',
+      role: 'clinician',
+      password: 'a-long-enough-password-123',
+    });
+    assert.equal(created.status, 201, created.text);
+    const body = { password: 'another-long-password-456' };
+    return verdict(await as(c, w, 'POST', `/api/admin/users/${username}/password`, body));
+  },
+  "reset alice's password": async (w, c) =>
+    verdict(await as(c, w, 'POST', '/api/admin/users/alice/password', { password: 'an-admin-chosen-password-1' })),
   'list accounts': async (w, c) => verdict(await as(c, w, 'GET', '/api/admin/users')),
   'add an account': async (w, c) =>
     verdict(
@@ -263,8 +328,15 @@ describe('authorization matrix through the HTTP API (roles × operations × cons
     };
     const side = await server.as('alice', 'POST', '/fhir/Consent', grant(alice, 'Immunization', 'InsurerMSP-insurer'));
     assert.equal(side.status, 201, side.text);
+    const study = await server.as('res.rosa', 'POST', '/api/studies', { protocol: 'matrix study', epsilonBudget: 10 });
+    assert.equal(study.status, 201, study.text);
+    const approved = await server.as('irb.ines', 'POST', `/api/studies/${String(study.body.id)}/decision`, {
+      decision: 'approve',
+    });
+    assert.equal(approved.status, 200, approved.text);
     base = {
       server,
+      study: String(study.body.id),
       alice,
       bob,
       aliceObs: await first('alice', '/fhir/Observation'),

@@ -420,6 +420,10 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
 
   step("dr.grey (alice's hospital) adds a vital sign and a document with an uploaded file to her chart", async () => {
     await signIn('dr.grey');
+    // Nobody is listed until searched for: listing a patient is an audited access.
+    await page.getByText('Search by name to list your patients.').waitFor();
+    await page.getByLabel(/^Find our patients by name/).fill('Anders');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     const row = page.getByRole('row', { name: /Alice Anders/ });
     await row.waitFor();
     await row.getByRole('button', { name: /Open chart of/ }).click();

@@ -14,13 +14,23 @@ interface KnownPatient {
   readonly why: string;
 }
 
+/** How many of the organisation's patients one name search lists: each one listed is an audited access. */
+const SEARCH_LIMIT = 50;
+
 /**
- * The staff member's own organisation's patients, plus those who approved one of their access requests. Nothing else
- * is listed: any other patient is opened only by the Medledger ID the patient gives, and shows only what is shared.
+ * Patients who approved one of the staff member's access requests, plus — only when searched for by name — their own
+ * organisation's patients. Listing a patient reads their demographics, an audited access that shows in the patient's
+ * log, so nobody's name is listed just because a page was opened. Any other patient is opened only by the Medledger
+ * ID the patient gives, and shows only what is shared.
  */
-async function loadKnownPatients(api: ReturnType<typeof useSession>['api'], ownOrg: boolean): Promise<KnownPatient[]> {
+async function loadKnownPatients(
+  api: ReturnType<typeof useSession>['api'],
+  ownOrg: boolean,
+  name: string,
+): Promise<KnownPatient[]> {
+  const search = `/fhir/Patient?name=${encodeURIComponent(name)}&_count=${String(SEARCH_LIMIT)}`;
   const [own, requests] = await Promise.all([
-    ownOrg ? api.search<Patient>('/fhir/Patient?_count=200') : Promise.resolve([]),
+    ownOrg && name !== '' ? api.search<Patient>(search) : Promise.resolve([]),
     api.get<AccessRequest[]>('/api/access-requests'),
   ]);
   const known: KnownPatient[] = own.map((p) => ({
@@ -40,9 +50,11 @@ export function PatientsPage({ claims = false }: { readonly claims?: boolean }):
   const { api, me } = useSession();
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [byId, setById] = useState('');
-  const [filter, setFilter] = useState('');
+  const [name, setName] = useState('');
+  const [searched, setSearched] = useState('');
   const [emergencies, setEmergencies] = useState<ReadonlyMap<string, number>>(new Map());
-  const state = useAsync(() => loadKnownPatients(api, me.role === 'clinician'), [api, me.role]);
+  const ownOrg = me.role === 'clinician';
+  const state = useAsync(() => loadKnownPatients(api, ownOrg, searched), [api, ownOrg, searched]);
 
   if (selected !== undefined)
     return (
@@ -83,21 +95,38 @@ export function PatientsPage({ claims = false }: { readonly claims?: boolean }):
           </Group>
         </form>
       </Paper>
-      <TextInput
-        label="Filter the list"
-        placeholder="Name"
-        value={filter}
-        onChange={(e) => {
-          setFilter(e.currentTarget.value);
-        }}
-        maw={320}
-      />
+      {ownOrg && (
+        <form
+          aria-label="Find our organisation's patients"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setSearched(name.trim());
+          }}
+        >
+          <Group align="flex-end">
+            <TextInput
+              label="Find our patients by name"
+              description="Each patient listed is a logged access to their record"
+              placeholder="Family or given name"
+              value={name}
+              onChange={(e) => {
+                setName(e.currentTarget.value);
+              }}
+              maw={320}
+            />
+            <Button type="submit" variant="light">
+              Search
+            </Button>
+          </Group>
+        </form>
+      )}
       <AsyncView
         state={state}
         label="Loading patients…"
         render={(patients) => {
-          const shown = patients.filter((p) => (p.name ?? p.id).toLowerCase().includes(filter.trim().toLowerCase()));
-          if (shown.length === 0) return <Empty>No patients to show.</Empty>;
+          const shown = patients;
+          if (shown.length === 0)
+            return <Empty>{searched === '' ? 'Search by name to list your patients.' : 'No patients to show.'}</Empty>;
           return (
             <Table.ScrollContainer minWidth={480}>
               <Table striped highlightOnHover>

@@ -150,7 +150,7 @@ interface Identities {
   readonly insurer: TestIdentity;
   readonly researcher: TestIdentity;
   readonly ethics: TestIdentity;
-  readonly poB: TestIdentity;
+  readonly poA: TestIdentity;
   readonly adminA: TestIdentity;
   readonly adminB: TestIdentity;
   readonly publicHealth: TestIdentity;
@@ -368,7 +368,7 @@ const CASES: readonly Case[] = [
   },
   {
     tx: 'ReviewEmergencyAccess',
-    who: 'poB',
+    who: 'poA',
     input: (h) => ({ grantId: h.grant, patientId: h.bob, outcome: 'justified', noteHash: sha256('ok') }),
   },
   { tx: 'SetEmergencyPolicy', who: 'adminA', input: () => ({ durationMinutes: 90 }) },
@@ -437,7 +437,7 @@ describe('deterministic chaincode (two endorsing peers, same history)', () => {
       insurer: await network.identity('InsurerMSP', 'insurer', 'ins-1'),
       researcher: await network.identity('ResearchMSP', 'researcher', 'res-1'),
       ethics: await network.identity('ResearchMSP', 'ethics', 'irb-1'),
-      poB: await network.identity('HospitalBMSP', 'privacy-officer', 'po-b'),
+      poA: await network.identity('HospitalAMSP', 'privacy-officer', 'po-a'),
       adminA: await network.identity('HospitalAMSP', 'admin', 'adm-a'),
       adminB: await network.identity('HospitalBMSP', 'admin', 'adm-b'),
       publicHealth: await network.identity('HealthAuthorityMSP', 'public-health', 'ph-1'),

@@ -291,7 +291,7 @@ async function onboard(f: MedledgerFixture, staff: Staff, syn: SyntheaPatient, i
     reasonCode: 'unconscious-patient',
   });
   await f.submit(staff.drB, 'AuthorizeAccess', { patientId, purpose: 'ETREAT', interaction: 'read' });
-  await f.submit(staff.privacyOfficer.HospitalBMSP, 'ReviewEmergencyAccess', {
+  await f.submit(staff.privacyOfficer[home], 'ReviewEmergencyAccess', {
     grantId: grant.id,
     patientId,
     outcome: 'justified',
@@ -718,7 +718,7 @@ const VECTORS: readonly Vector[] = [
   ]),
   ...variants(
     'ReviewEmergencyAccess',
-    (l) => l.staff.privacyOfficer.HospitalBMSP,
+    (l, s) => l.staff.privacyOfficer[s.home],
     (_l, s) => reviewInput(s),
     [
       ['noteHash = the address', { noteHash: '$ADDRESS' }],

@@ -48,6 +48,34 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
   return { data, error, loading, reload };
 }
 
+export interface Action {
+  readonly busy: boolean;
+  readonly error: string | undefined;
+  /** Runs one request: busy while it runs, its failure shown as `error`, `done` called on success. */
+  readonly run: (request: () => Promise<unknown>, done: () => void) => void;
+}
+
+/** The busy flag and error message of a button or form that sends one request at a time. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const run = useCallback((request: () => Promise<unknown>, done: () => void) => {
+    setBusy(true);
+    setError(undefined);
+    request().then(
+      () => {
+        setBusy(false);
+        done();
+      },
+      (failure: unknown) => {
+        setBusy(false);
+        setError(errorText(failure));
+      },
+    );
+  }, []);
+  return { busy, error, run };
+}
+
 export function Loading({ label }: { readonly label: string }): React.JSX.Element {
   return (
     <Center py="lg" role="status" aria-live="polite">

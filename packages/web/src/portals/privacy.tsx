@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Badge, Button, Card, Group, Radio, Stack, Table, Text, Textarea } from '@mantine/core';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { EmergencyGrant } from '../api/types.js';
-import { AsyncView, Empty, ErrorNote, errorText, useAsync } from '../components/async.js';
+import { AsyncView, Empty, ErrorNote, useAction, useAsync } from '../components/async.js';
 import { loadDirectory } from '../components/directory.js';
 import { formatDateTime, organizationName, referenceName } from '../logic/codes.js';
 import { accessLogCsv, filterAccessLog, toAccessLogEntry } from '../logic/timeline.js';
@@ -22,27 +22,18 @@ function ReviewCard({
   const { api } = useSession();
   const [outcome, setOutcome] = useState('justified');
   const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
   const save = (event: React.SyntheticEvent): void => {
     event.preventDefault();
-    setBusy(true);
-    api
-      .post(`/api/emergency-reviews/${grant.id}`, {
-        patient: `Patient/${grant.patientId}`,
-        outcome,
-        ...(note.trim() === '' ? {} : { note: note.trim() }),
-      })
-      .then(
-        () => {
-          setBusy(false);
-          onDone();
-        },
-        (failure: unknown) => {
-          setBusy(false);
-          setError(errorText(failure));
-        },
-      );
+    run(
+      () =>
+        api.post(`/api/emergency-reviews/${grant.id}`, {
+          patient: `Patient/${grant.patientId}`,
+          outcome,
+          ...(note.trim() === '' ? {} : { note: note.trim() }),
+        }),
+      onDone,
+    );
   };
   return (
     <Card withBorder data-testid="review-item">

@@ -14,7 +14,7 @@ import {
   Timeline,
   Title,
 } from '@mantine/core';
-import { AsyncView, Empty, ErrorNote, errorText, useAsync } from '../../components/async.js';
+import { AsyncView, Empty, ErrorNote, errorText, useAction, useAsync } from '../../components/async.js';
 import { loadDirectory } from '../../components/directory.js';
 import { formatDate, formatDateTime, organizationName } from '../../logic/codes.js';
 import { groupTimeline } from '../../logic/timeline.js';
@@ -61,19 +61,13 @@ function EraseButton({
 }): React.JSX.Element {
   const { api } = useSession();
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
   const erase = (): void => {
-    setBusy(true);
-    api.request('DELETE', `/fhir/${item.type}/${item.id}`).then(
+    run(
+      () => api.request('DELETE', `/fhir/${item.type}/${item.id}`),
       () => {
         setOpen(false);
-        setBusy(false);
         onErased();
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
       },
     );
   };

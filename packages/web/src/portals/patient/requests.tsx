@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Badge, Button, Card, Checkbox, Group, Stack, Text } from '@mantine/core';
-import { AsyncView, Empty, ErrorNote, errorText, useAsync } from '../../components/async.js';
+import { AsyncView, Empty, ErrorNote, useAction, useAsync } from '../../components/async.js';
 import { loadDirectory } from '../../components/directory.js';
 import type { AccessRequest } from '../../api/types.js';
 import {
@@ -32,21 +32,10 @@ function PendingRequest({
 }): React.JSX.Element {
   const { api } = useSession();
   const [types, setTypes] = useState<string[]>([...request.resourceTypes]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
   const answer = (decision: 'approve' | 'deny'): void => {
-    setBusy(true);
     const body = decision === 'approve' && request.resourceTypes.length > 0 ? { resourceTypes: types } : {};
-    api.post(`/api/access-requests/${request.id}/${decision}`, body).then(
-      () => {
-        setBusy(false);
-        onDone();
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
-      },
-    );
+    run(() => api.post(`/api/access-requests/${request.id}/${decision}`, body), onDone);
   };
   return (
     <Card withBorder data-testid="pending-request">

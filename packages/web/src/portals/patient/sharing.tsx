@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Badge, Button, Card, Group, Modal, Stack, Text, Title } from '@mantine/core';
 import type { Consent } from '@medplum/fhirtypes';
 import { useNavigate } from 'react-router';
-import { AsyncView, Empty, ErrorNote, errorText, useAsync } from '../../components/async.js';
+import { AsyncView, Empty, ErrorNote, useAction, useAsync } from '../../components/async.js';
 import { ConsentForm } from '../../components/consent-form.js';
 import { loadDirectory } from '../../components/directory.js';
 import { formatDateTime } from '../../logic/codes.js';
@@ -20,19 +20,13 @@ function RevokeButton({
 }): React.JSX.Element {
   const { api } = useSession();
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, error, run } = useAction();
   const revoke = (): void => {
-    setBusy(true);
-    api.request('DELETE', `/fhir/Consent/${consent.id ?? ''}`).then(
+    run(
+      () => api.request('DELETE', `/fhir/Consent/${consent.id ?? ''}`),
       () => {
-        setBusy(false);
         setOpen(false);
         onDone();
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
       },
     );
   };

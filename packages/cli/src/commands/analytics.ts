@@ -12,20 +12,12 @@ import { CliError, EXIT, usageError } from '../errors.js';
 import type { ExitCode } from '../errors.js';
 import { count, emptySummary, noteCreated, planImport, skip, transactionBundle } from '../fhir-import.js';
 import type { ImportSummary, PatientPlan } from '../fhir-import.js';
+import { SYSTEM } from '../code-systems.js';
 import { inputFiles, readJson, resourcesOfJson } from '../import-files.js';
 import { createProgress } from '../progress.js';
 import type { Progress } from '../progress.js';
 
 type Json = Record<string, unknown>;
-
-const SYSTEMS = {
-  scope: 'http://terminology.hl7.org/CodeSystem/consentscope',
-  actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
-  participation: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
-  action: 'http://terminology.hl7.org/CodeSystem/consentaction',
-  reason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
-  confidentiality: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
-} as const;
 
 /**
  * An opt-in consent (FHIR-CONVENTIONS §1.1 form): `org` may `action` the patient's data for `purpose`; data labelled
@@ -33,22 +25,22 @@ const SYSTEMS = {
  */
 export function optInConsent(patientId: string, org: string, action: string, purpose: string): Json {
   const actor = [
-    { role: { coding: [{ system: SYSTEMS.participation, code: 'IRCP' }] }, reference: { reference: org } },
+    { role: { coding: [{ system: SYSTEM.participationType, code: 'IRCP' }] }, reference: { reference: org } },
   ];
   const permit = {
     type: 'permit',
     actor,
-    action: [{ coding: [{ system: SYSTEMS.action, code: action }] }],
-    purpose: [{ system: SYSTEMS.reason, code: purpose }],
+    action: [{ coding: [{ system: SYSTEM.consentAction, code: action }] }],
+    purpose: [{ system: SYSTEM.actReason, code: purpose }],
   };
-  const sensitive = { ...permit, type: 'deny', securityLabel: [{ system: SYSTEMS.confidentiality, code: 'R' }] };
+  const sensitive = { ...permit, type: 'deny', securityLabel: [{ system: SYSTEM.confidentiality, code: 'R' }] };
   return {
     resourceType: 'Consent',
     status: 'active',
-    scope: { coding: [{ system: SYSTEMS.scope, code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    scope: { coding: [{ system: SYSTEM.consentScope, code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: SYSTEM.loinc, code: '59284-0' }] }],
     patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: SYSTEMS.actCode, code: 'OPTIN' }] },
+    policyRule: { coding: [{ system: SYSTEM.actCode, code: 'OPTIN' }] },
     provision: { type: 'deny', provision: purpose === 'HPAYMT' ? [permit, sensitive] : [permit] },
   };
 }

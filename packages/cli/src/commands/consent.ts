@@ -1,20 +1,11 @@
 import { examples, list } from '../command.js';
 import type { CommandRegistration } from '../command.js';
+import { SYSTEM } from '../code-systems.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import { array, object, text } from '../json.js';
 import type { Json } from '../json.js';
 import { fhirDate, patientOrSelf, reference, resourceTypes } from '../references.js';
-
-const SYSTEM = {
-  consentScope: 'http://terminology.hl7.org/CodeSystem/consentscope',
-  loinc: 'http://loinc.org',
-  actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
-  participationType: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
-  consentAction: 'http://terminology.hl7.org/CodeSystem/consentaction',
-  actReason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
-  resourceTypes: 'http://hl7.org/fhir/resource-types',
-} as const;
 
 /** The recipients a consent may name (FHIR-CONVENTIONS §0): a role at an organisation, an organisation, a person. */
 const ACTOR = /^(Group\/[A-Za-z0-9]+-[a-z-]+|Organization\/[A-Za-z0-9]+|Practitioner\/[A-Za-z0-9._@-]+)$/;

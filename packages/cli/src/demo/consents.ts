@@ -3,17 +3,7 @@
 // (d) payment access for the insurer, (e) an opt-out. Built here, not through `consent grant`, because grant writes
 // only the opt-in and opt-out patterns.
 import type { Json } from '../json.js';
-
-const SYSTEM = {
-  consentScope: 'http://terminology.hl7.org/CodeSystem/consentscope',
-  loinc: 'http://loinc.org',
-  actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
-  participationType: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
-  consentAction: 'http://terminology.hl7.org/CodeSystem/consentaction',
-  actReason: 'http://terminology.hl7.org/CodeSystem/v3-ActReason',
-  resourceTypes: 'http://hl7.org/fhir/resource-types',
-  confidentiality: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality',
-} as const;
+import { SYSTEM } from '../code-systems.js';
 
 /** The kinds of consent the demo records, as its summary counts them. */
 export type DemoConsentKind = 'treatment' | 'treatment-except-sensitive' | 'payment' | 'research' | 'opt-out';

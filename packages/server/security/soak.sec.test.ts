@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { ChildServer } from './testing/child-server.js';
+import type { LiveMemory } from './testing/child-server.js';
 import { grant, observation, seededRandom } from './testing/fixtures.js';
 
 const SECONDS = Number(process.env.MEDLEDGER_SOAK_SECONDS ?? '600');
@@ -22,6 +23,15 @@ function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? '0');
   return kib / 1024;
+}
+
+function toMiB(bytes: number): number {
+  return Math.round((bytes / 1024 / 1024) * 10) / 10;
+}
+
+/** What the process really holds: the JS heap in use after a full collection plus memory held outside it (Buffers). */
+function mib(live: LiveMemory): number {
+  return toMiB(live.heapUsed + live.external);
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -37,7 +47,7 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
   let aliceObs = '';
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'medledger-soak-'));
-    server = await ChildServer.start(dataDir, { LOG_LEVEL: 'warn' });
+    server = await ChildServer.start(dataDir, { LOG_LEVEL: 'warn' }, undefined, ['--expose-gc']);
     alice = String((await server.as('alice', 'GET', '/api/whoami')).body.patient).replace('Patient/', '');
     bob = String((await server.as('bob', 'GET', '/api/whoami')).body.patient).replace('Patient/', '');
     aliceObs = String((await server.as('alice', 'GET', '/fhir/Observation')).body.entry?.[0]?.resource.id);
@@ -48,7 +58,9 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  let result: { last: number; baseline: number; rssStart: number; rssEnd: number } | undefined;
+  let result:
+    | { last: number; baseline: number; rssStart: number; rssEnd: number; liveStart: LiveMemory; liveEnd: LiveMemory }
+    | undefined;
 
   it('error rate 0 at the fixed rate, and verify passes after it', async () => {
     const random = seededRandom(600);
@@ -153,12 +165,18 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
     const inflight = new Set<Promise<void>>();
     let maxInflight = 0;
     let nextMemory = start;
+    // Live memory after a full collection, once warmed up: at the start of window 3 (the p99 baseline is windows 1–2,
+    // so the collection's pause does not loosen it) and after the load.
+    let liveStart: Promise<LiveMemory> | undefined;
     for (let due = start; due < end; due += 1000 / RATE) {
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (performance.now() >= nextMemory) {
         memory.push({ at: performance.now() - start, mib: rssMiB(server.pid) });
         nextMemory += 5000;
+      }
+      if (liveStart === undefined && performance.now() - start >= ((SECONDS * 1000) / WINDOWS) * 3) {
+        liveStart = server.liveMemory();
       }
       n += 1;
       const [name, run] = pick();
@@ -179,6 +197,9 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
     }
     await Promise.all(inflight);
     memory.push({ at: performance.now() - start, mib: rssMiB(server.pid) });
+    const liveEnd = await server.liveMemory();
+    assert.ok(liveStart !== undefined, 'the live memory was sampled after warm-up');
+    const liveAfterWarmup = await liveStart;
 
     const windowMs = (SECONDS * 1000) / WINDOWS;
     const p99s = Array.from({ length: WINDOWS }, (_, w) =>
@@ -211,6 +232,8 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
       ),
       p99ByWindowMs: p99s.map((p) => Math.round(p)),
       rssMiB: { afterWarmup: Math.round(rssStart), end: Math.round(rssEnd), max: Math.round(rssMax) },
+      liveMiB: { afterWarmup: mib(liveAfterWarmup), end: mib(liveEnd) },
+      heapTotalMiB: { afterWarmup: toMiB(liveAfterWarmup.heapTotal), end: toMiB(liveEnd.heapTotal) },
       verify: verify.body.ok,
       blocks: (verify.body.ledger as { blocksChecked?: number } | undefined)?.blocksChecked,
     };
@@ -218,7 +241,7 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
     assert.deepEqual(errors.slice(0, 10), [], 'error rate 0');
     assert.ok(samples.length >= SECONDS * RATE * 0.95, 'the rate was held');
     assert.equal(verify.body.ok, true, verify.text.slice(0, 500));
-    result = { last, baseline, rssStart, rssEnd };
+    result = { last, baseline, rssStart, rssEnd, liveStart: liveAfterWarmup, liveEnd };
   });
 
   // Stable: the last window's p99 within twice the baseline (plus 50 ms for a 2-core machine shared with others).
@@ -230,18 +253,16 @@ describe(`soak: ${SECONDS} s of mixed load at ${RATE} requests/s`, () => {
     );
   });
 
-  // Flat: at most 25% + 48 MiB growth of the resident set after warm-up. OPEN FINDING (docs/security.md): the full
-  // 10-minute run grew 218 → 348 MiB (max 401) while the ledger grew to 7,165 blocks; not yet explained or fixed, so
-  // this check runs and reports but does not fail the suite.
-  it(
-    'memory flat: the resident set after warm-up against the end',
-    { todo: 'open finding: RSS grows under the soak' },
-    () => {
-      assert.ok(result !== undefined, 'the load ran');
-      assert.ok(
-        result.rssEnd <= result.rssStart * 1.25 + 48,
-        `RSS ${Math.round(result.rssStart)} → ${Math.round(result.rssEnd)} MiB`,
-      );
-    },
-  );
+  // Flat: no leak. What the server holds after a full collection (JS heap in use + Buffers and other external memory)
+  // at the end against after warm-up, at most 25% + 16 MiB more. The resident set is reported, not bounded: it follows
+  // when V8 grows its heap and when malloc hands pages back, not what is live (docs/security.md, soak).
+  it('memory flat: live memory after a full collection, after warm-up against the end', () => {
+    assert.ok(result !== undefined, 'the load ran');
+    const { liveStart, liveEnd } = result;
+    assert.ok(liveStart.collected && liveEnd.collected, 'the server ran with --expose-gc');
+    assert.ok(
+      mib(liveEnd) <= mib(liveStart) * 1.25 + 16,
+      `live memory ${mib(liveStart)} → ${mib(liveEnd)} MiB (RSS ${Math.round(result.rssStart)} → ${Math.round(result.rssEnd)} MiB)`,
+    );
+  });
 });

@@ -19,6 +19,14 @@ export interface HttpAnswer {
   readonly text: string;
 }
 
+export interface LiveMemory {
+  readonly collected: boolean;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly rss: number;
+}
+
 /** A real server process on a loopback port, driven over HTTP; killed with SIGKILL or stopped with SIGTERM. */
 export class ChildServer {
   private tokens = new Map<string, string>();
@@ -28,8 +36,13 @@ export class ChildServer {
     private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
   ) {}
 
-  static async start(dataDir: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<ChildServer> {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CHILD, dataDir], {
+  static async start(
+    dataDir: string,
+    env: Record<string, string> = {},
+    timeoutMs = 120_000,
+    nodeOptions: readonly string[] = [],
+  ): Promise<ChildServer> {
+    const child = spawn(process.execPath, [...nodeOptions, '--conditions=source', '--import', 'tsx', CHILD, dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
@@ -68,6 +81,32 @@ export class ChildServer {
     });
     // Keep draining output (a full pipe would stall the server) into the suite log.
     return new ChildServer(child, port, exited);
+  }
+
+  /**
+   * The server's live memory after a full garbage collection (bytes): asks the child with SIGUSR2 and reads its
+   * `MEDLEDGER-MEMORY` line. The child must have been started with `--expose-gc` for `collected` to be true.
+   */
+  async liveMemory(): Promise<LiveMemory> {
+    const stdout = this.child.stdout;
+    if (stdout === null) throw new Error('the server has no stdout pipe');
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => {
+        stdout.off('data', onData);
+        reject(new Error('no MEDLEDGER-MEMORY answer within 30 s'));
+      }, 30_000);
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString();
+        const match = /MEDLEDGER-MEMORY (\{.*\})\n/.exec(seen);
+        if (match?.[1] === undefined) return;
+        clearTimeout(timer);
+        stdout.off('data', onData);
+        resolve(JSON.parse(match[1]) as LiveMemory);
+      };
+      stdout.on('data', onData);
+      this.child.kill('SIGUSR2');
+    });
   }
 
   get pid(): number {

@@ -43,6 +43,21 @@ async function main(): Promise<void> {
       .then(() => medledger.close())
       .then(() => process.exit(0));
   };
+  // The soak's leak probe (started with --expose-gc): the live memory after a full collection, which, unlike the
+  // resident set, does not depend on when V8 and malloc hand pages back to the system.
+  process.on('SIGUSR2', () => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    const usage = process.memoryUsage();
+    const live = {
+      collected: collect !== undefined,
+      heapUsed: usage.heapUsed,
+      heapTotal: usage.heapTotal,
+      external: usage.external,
+      rss: usage.rss,
+    };
+    process.stdout.write(`MEDLEDGER-MEMORY ${JSON.stringify(live)}\n`);
+  });
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -1,4 +1,11 @@
-import { decideRecordAccess, DENY_REASONS, isGrantActive, roleMayAssert } from '@medledger/core';
+import {
+  decideRecordAccess,
+  DENY_REASONS,
+  DomainError,
+  isGrantActive,
+  roleMayAssert,
+  studyOwnerRole,
+} from '@medledger/core';
 import type {
   AuthorizeAccessResult,
   PermittedRecord,
@@ -178,6 +185,16 @@ export interface AuthorizeCohortResult {
 export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Promise<AuthorizeCohortResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
   const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
+  // Only the study's own team draws its cohort. Anyone else is refused once, as if the study did not exist, instead of
+  // a refusal written to every patient's trail under a study that is not theirs.
+  if (
+    input.studyId !== undefined &&
+    (study === undefined ||
+      tx.caller.role !== studyOwnerRole(study.purpose) ||
+      tx.caller.mspId !== study.proposer.mspId)
+  ) {
+    throw new DomainError('NOT_FOUND', 'study not found');
+  }
   const types = input.resourceTypes.length > 0 ? input.resourceTypes : (study?.resourceTypes ?? []);
   const members: CohortMember[] = [];
   for (const patientId of input.patientIds) {

@@ -714,12 +714,21 @@ export function describeContractBehaviour<Identity>(
           purpose: [fhir.purpose('HRESCH')],
         }),
       );
-      const cohort = await f.submit<AuthorizeCohortResult>(researcher, 'AuthorizeCohort', {
-        patientIds: [p.patientId],
-        purpose: 'HRESCH',
-        studyId: programme.id,
-      });
-      assert.deepEqual(cohort.members, []);
+      // A researcher naming the programme as a study is refused once, as if it did not exist: nothing is decided or
+      // written to the patient's trail.
+      await rejectsWith(
+        f.submit<AuthorizeCohortResult>(researcher, 'AuthorizeCohort', {
+          patientIds: [p.patientId],
+          purpose: 'HRESCH',
+          studyId: programme.id,
+        }),
+        'NOT_FOUND',
+      );
+      const trail = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
+      assert.ok(
+        !JSON.stringify(trail).includes(programme.id),
+        'a refused cohort leaves nothing under the programme in the trail',
+      );
     });
 
     it('refuses to spend privacy budget once the study has ended', async () => {

@@ -98,6 +98,12 @@ export interface StudyRecord {
   /** Budgets are integers in micro-epsilon so that every peer computes the same balance. */
   readonly epsilonBudgetMicro: number;
   readonly epsilonSpentMicro: number;
+  /**
+   * The δ of (ε, δ)-DP releases (Gaussian), in whole 10⁻¹² units, summed like ε (basic composition). Absent on studies
+   * proposed before δ was accounted: their budget is DEFAULT_STUDY_DELTA and nothing is spent yet.
+   */
+  readonly deltaBudgetPico?: number;
+  readonly deltaSpentPico?: number;
   readonly status: StudyStatus;
   readonly decidedBy?: string;
   readonly decidedAt?: string;

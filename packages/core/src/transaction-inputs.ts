@@ -384,6 +384,8 @@ export interface ProposeStudyInput {
   readonly resourceTypes: readonly string[];
   readonly protocolHash: string;
   readonly epsilonBudget: number;
+  /** Total δ the study's Gaussian releases may spend; DEFAULT_STUDY_DELTA when absent. */
+  readonly deltaBudget?: number;
   readonly periodEnd?: string;
 }
 
@@ -405,7 +407,7 @@ export function parseProposeStudy(text: string): ProposeStudyInput {
   const input = parseJsonObject(text, 'ProposeStudy input');
   onlyKnownKeys(
     input,
-    ['purpose', 'resourceTypes', 'protocolHash', 'epsilonBudget', 'periodEnd'],
+    ['purpose', 'resourceTypes', 'protocolHash', 'epsilonBudget', 'deltaBudget', 'periodEnd'],
     'ProposeStudy input',
   );
   const types = resourceTypes(input.resourceTypes, 'resourceTypes');
@@ -416,6 +418,7 @@ export function parseProposeStudy(text: string): ProposeStudyInput {
     resourceTypes: types,
     protocolHash: expectString(input.protocolHash, PATTERNS.sha256Hex, 'protocolHash'),
     epsilonBudget: expectEpsilon(input.epsilonBudget, 'epsilonBudget'),
+    ...(input.deltaBudget === undefined ? {} : { deltaBudget: expectDelta(input.deltaBudget, 'deltaBudget') }),
     ...(periodEnd === undefined ? {} : { periodEnd }),
   };
 }
@@ -431,6 +434,34 @@ export function expectEpsilon(value: unknown, what: string): number {
     throw invalid(`${what} may have at most six decimals (micro-epsilon)`);
   }
   return epsilon;
+}
+
+/** Largest δ of one release, and of a study's whole δ budget: beyond it (ε, δ)-DP protects next to nothing. */
+export const MAX_DELTA = 1e-3;
+
+/** A study's δ budget when its proposal names none: ten Gaussian releases at their default δ of 10⁻⁶. */
+export const DEFAULT_STUDY_DELTA = 1e-5;
+
+/**
+ * A δ in (0, MAX_DELTA] that is a whole number of 10⁻¹² (the unit the ledger counts δ in).
+ * @throws DomainError INVALID_ARGUMENT otherwise
+ */
+export function expectDelta(value: unknown, what: string): number {
+  const delta = expectPositiveNumber(value, what, MAX_DELTA);
+  if (Math.abs(delta * 1e12 - toPicoDelta(delta)) > 1e-3) {
+    throw invalid(`${what} must be a whole multiple of 1e-12`);
+  }
+  return delta;
+}
+
+/** Converts δ to integer 10⁻¹² units, so δ balances are exact on every peer. */
+export function toPicoDelta(delta: number): number {
+  return Math.round(delta * 1e12);
+}
+
+/** A study's δ budget in 10⁻¹² units (the default for studies proposed before δ was accounted). */
+export function studyDeltaBudgetPico(study: { readonly deltaBudgetPico?: number }): number {
+  return study.deltaBudgetPico ?? toPicoDelta(DEFAULT_STUDY_DELTA);
 }
 
 /** Converts epsilon to integer micro-units, so balances are exact on every peer. */

@@ -264,6 +264,42 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
     assert.equal(bad.status, 400);
   });
 
+  it('spends the δ of Gaussian releases from the study δ budget on the ledger, and refuses beyond it', async () => {
+    const proposed = await server.as('res.rosa', 'POST', '/api/studies', {
+      protocol: 'one Gaussian release',
+      epsilonBudget: 1,
+      deltaBudget: 1e-6,
+    });
+    assert.equal(proposed.status, 201, proposed.text);
+    const id = String(proposed.body.id);
+    assert.equal(proposed.body.deltaRemaining, 1e-6);
+    assert.equal(
+      (await server.as('irb.ines', 'POST', `/api/studies/${id}/decision`, { decision: 'approve' })).status,
+      200,
+    );
+    const gaussian = { kind: 'count', epsilon: 0.1, mechanism: 'gaussian', delta: 1e-6 };
+    const first = await server.as('res.rosa', 'POST', `/api/studies/${id}/aggregates`, gaussian);
+    assert.equal(first.status, 200, first.text);
+    assert.equal((first.body.receipt as { deltaRemainingPico: number }).deltaRemainingPico, 0);
+    const second = await server.as('res.rosa', 'POST', `/api/studies/${id}/aggregates`, gaussian);
+    assert.equal(second.status, 429, second.text);
+    assert.match(JSON.stringify(second.body), /budget exhausted: δ/);
+    const laplace = await server.as('res.rosa', 'POST', `/api/studies/${id}/aggregates`, {
+      kind: 'count',
+      epsilon: 0.1,
+    });
+    assert.equal(laplace.status, 200, 'pure ε-DP releases need no δ');
+    const study = await server.as('res.rosa', 'GET', `/api/studies/${id}`);
+    assert.equal(study.body.deltaSpentPico, 1_000_000);
+    assert.equal(study.body.epsilonSpentMicro, 200_000, 'the refused release spent no epsilon');
+    const tooMuch = await server.as('res.rosa', 'POST', '/api/studies', {
+      protocol: 'x',
+      epsilonBudget: 1,
+      deltaBudget: 0.5,
+    });
+    assert.equal(tooMuch.status, 400, tooMuch.text);
+  });
+
   it('creates an approved study in one call for the demo (two ledger transactions)', async () => {
     const study = await createApprovedStudy(server.medledger, {
       researcher: 'res.rosa',

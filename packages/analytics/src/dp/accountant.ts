@@ -1,8 +1,18 @@
-import { DomainError, expectEpsilon, PATTERNS, toMicroEpsilon } from '@medledger/core';
+import {
+  DEFAULT_STUDY_DELTA,
+  DomainError,
+  expectDelta,
+  expectEpsilon,
+  PATTERNS,
+  toMicroEpsilon,
+  toPicoDelta,
+} from '@medledger/core';
 
 export interface BudgetSpend {
   /** The epsilon this release costs: in (0, 10] with at most six decimals, as the contract accepts. */
   readonly epsilon: number;
+  /** The release's δ when it is (ε, δ)-DP (Gaussian): spent from the study's δ budget the same way. */
+  readonly delta?: number;
   /** SHA-256 (hex) of the release's description (see `queryHash`): what the spend was for, on the ledger. */
   readonly queryHash: string;
 }
@@ -10,6 +20,9 @@ export interface BudgetSpend {
 export interface BudgetReceipt {
   readonly spentMicro: number;
   readonly remainingMicro: number;
+  /** δ in whole 10⁻¹² units. */
+  readonly deltaSpentPico: number;
+  readonly deltaRemainingPico: number;
   readonly queryHash: string;
 }
 
@@ -24,14 +37,17 @@ export interface PrivacyAccountant {
   spend(request: BudgetSpend): Promise<BudgetReceipt>;
 }
 
-/** An in-memory accountant with the contract's arithmetic: whole micro-epsilons, all-or-nothing spends. */
+/** An in-memory accountant with the contract's arithmetic: whole micro-epsilons and 10⁻¹² δs, all-or-nothing spends. */
 export class MemoryPrivacyAccountant implements PrivacyAccountant {
   readonly #budgetMicro: number;
+  readonly #deltaBudgetPico: number;
   #spentMicro = 0;
+  #deltaSpentPico = 0;
 
-  /** @throws DomainError INVALID_ARGUMENT for a budget outside (0, 10] or with more than six decimals */
-  constructor(budgetEpsilon: number) {
+  /** @throws DomainError INVALID_ARGUMENT for a budget outside (0, 10] or with more than six decimals, or a bad δ */
+  constructor(budgetEpsilon: number, deltaBudget: number = DEFAULT_STUDY_DELTA) {
     this.#budgetMicro = toMicroEpsilon(expectEpsilon(budgetEpsilon, 'budget'));
+    this.#deltaBudgetPico = toPicoDelta(expectDelta(deltaBudget, 'deltaBudget'));
   }
 
   get remainingMicro(): number {
@@ -42,9 +58,14 @@ export class MemoryPrivacyAccountant implements PrivacyAccountant {
     return this.#spentMicro;
   }
 
+  get deltaRemainingPico(): number {
+    return this.#deltaBudgetPico - this.#deltaSpentPico;
+  }
+
   spend(request: BudgetSpend): Promise<BudgetReceipt> {
     try {
       const spend = toMicroEpsilon(expectEpsilon(request.epsilon, 'epsilon'));
+      const deltaSpend = request.delta === undefined ? 0 : toPicoDelta(expectDelta(request.delta, 'delta'));
       if (!PATTERNS.sha256Hex.test(request.queryHash)) {
         throw new DomainError('INVALID_ARGUMENT', 'queryHash must be 64 lowercase hex digits');
       }
@@ -54,8 +75,18 @@ export class MemoryPrivacyAccountant implements PrivacyAccountant {
           `privacy budget exhausted: ${this.remainingMicro} micro-epsilon left`,
         );
       }
+      if (deltaSpend > this.deltaRemainingPico) {
+        throw new DomainError('BUDGET_EXHAUSTED', `privacy budget exhausted: δ ${this.deltaRemainingPico}e-12 left`);
+      }
       this.#spentMicro += spend;
-      return Promise.resolve({ spentMicro: spend, remainingMicro: this.remainingMicro, queryHash: request.queryHash });
+      this.#deltaSpentPico += deltaSpend;
+      return Promise.resolve({
+        spentMicro: spend,
+        remainingMicro: this.remainingMicro,
+        deltaSpentPico: deltaSpend,
+        deltaRemainingPico: this.deltaRemainingPico,
+        queryHash: request.queryHash,
+      });
     } catch (error: unknown) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

@@ -35,6 +35,8 @@ class UnlimitedAccountant implements PrivacyAccountant {
     return Promise.resolve({
       spentMicro: Math.round(request.epsilon * 1e6),
       remainingMicro: 1,
+      deltaSpentPico: Math.round((request.delta ?? 0) * 1e12),
+      deltaRemainingPico: 1,
       queryHash: request.queryHash,
     });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, DomainError, expectEpsilon, toMicroEpsilon } from '@medledger/core';
+import { canonicalJson, DomainError, expectDelta, expectEpsilon, toMicroEpsilon } from '@medledger/core';
 import type { BudgetReceipt, PrivacyAccountant } from './accountant.js';
 import { gaussianSigmaSquared, sampleDiscreteGaussian } from './discrete-gaussian.js';
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
@@ -33,8 +33,7 @@ export type Mechanism = 'laplace' | 'gaussian';
 
 /** δ of a Gaussian release unless the caller sets one. */
 export const DEFAULT_DELTA = 1e-6;
-/** Largest δ accepted: beyond it (ε, δ)-DP allows a real chance of outright disclosure. */
-export const MAX_DELTA = 1e-3;
+export { MAX_DELTA } from '@medledger/core';
 
 export interface ReleaseOptions {
   readonly accountant: PrivacyAccountant;
@@ -132,11 +131,8 @@ function planOf(options: Pick<ReleaseOptions, 'mechanism' | 'delta'>): Plan {
     throw new DomainError('INVALID_ARGUMENT', 'mechanism must be laplace or gaussian');
   }
   if (mechanism === 'laplace') return { mechanism, delta: 0 };
-  const delta = options.delta ?? DEFAULT_DELTA;
-  if (!(typeof delta === 'number' && delta > 0 && delta <= MAX_DELTA)) {
-    throw new DomainError('INVALID_ARGUMENT', `delta must be in (0, ${String(MAX_DELTA)}]`);
-  }
-  return { mechanism, delta };
+  // The same δ rule as the ledger's δ budget: (0, MAX_DELTA], whole multiples of 10⁻¹².
+  return { mechanism, delta: expectDelta(options.delta ?? DEFAULT_DELTA, 'delta') };
 }
 
 /**
@@ -175,7 +171,11 @@ async function spend(options: ReleaseOptions, kind: string, parameters: unknown)
     parameters,
     ...(plan.mechanism === 'gaussian' ? { mechanism: 'gaussian', delta: plan.delta } : {}),
   });
-  const receipt = await options.accountant.spend({ epsilon, queryHash: hash });
+  const receipt = await options.accountant.spend({
+    epsilon,
+    ...(plan.mechanism === 'gaussian' ? { delta: plan.delta } : {}),
+    queryHash: hash,
+  });
   return { micro, hash, receipt, plan, noise: options.noise ?? cryptoNoise() };
 }
 

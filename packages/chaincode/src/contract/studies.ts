@@ -1,6 +1,8 @@
 import {
+  DEFAULT_STUDY_DELTA,
   isStudyActive,
   DomainError,
+  expectDelta,
   expectEpsilon,
   fhirInstantRange,
   invalid,
@@ -9,8 +11,10 @@ import {
   onlyKnownKeys,
   parseJsonObject,
   PATTERNS,
+  studyDeltaBudgetPico,
   studyOwnerRole,
   toMicroEpsilon,
+  toPicoDelta,
 } from '@medledger/core';
 import type { ProposeStudyInput, StudyRecord } from '@medledger/core';
 import { findStudy, KEYS } from './store.js';
@@ -41,6 +45,8 @@ export async function proposeStudy(tx: Tx, input: ProposeStudyInput): Promise<St
     protocolHash: input.protocolHash,
     epsilonBudgetMicro: toMicroEpsilon(input.epsilonBudget),
     epsilonSpentMicro: 0,
+    deltaBudgetPico: toPicoDelta(input.deltaBudget ?? DEFAULT_STUDY_DELTA),
+    deltaSpentPico: 0,
     status: 'proposed',
     periodEnd: input.periodEnd,
     createdAt: tx.time,
@@ -84,12 +90,21 @@ export async function decideStudy(
   return decided;
 }
 
-export function parseSpendBudget(text: string): { studyId: string; epsilon: number; queryHash: string } {
+export interface SpendBudgetInput {
+  readonly studyId: string;
+  readonly epsilon: number;
+  /** The release's δ (Gaussian releases); absent for pure ε-DP. */
+  readonly delta?: number;
+  readonly queryHash: string;
+}
+
+export function parseSpendBudget(text: string): SpendBudgetInput {
   const input = parseJsonObject(text, 'SpendPrivacyBudget input');
-  onlyKnownKeys(input, ['studyId', 'epsilon', 'queryHash'], 'SpendPrivacyBudget input');
+  onlyKnownKeys(input, ['studyId', 'epsilon', 'delta', 'queryHash'], 'SpendPrivacyBudget input');
   return {
     studyId: expectString(input.studyId, PATTERNS.studyId, 'studyId'),
     epsilon: expectEpsilon(input.epsilon, 'epsilon'),
+    ...(input.delta === undefined ? {} : { delta: expectDelta(input.delta, 'delta') }),
     queryHash: expectString(input.queryHash, PATTERNS.sha256Hex, 'queryHash'),
   };
 }
@@ -98,6 +113,8 @@ export interface BudgetReceipt {
   readonly studyId: string;
   readonly spentMicro: number;
   readonly remainingMicro: number;
+  readonly deltaSpentPico: number;
+  readonly deltaRemainingPico: number;
   readonly queryHash: string;
   readonly txId: string;
 }
@@ -106,10 +123,7 @@ export interface BudgetReceipt {
  * Spends part of an approved study's epsilon budget, atomically: the read of the balance is in the read set, so two
  * concurrent spends cannot both pass (the second fails MVCC validation). Overspending is refused.
  */
-export async function spendPrivacyBudget(
-  tx: Tx,
-  input: { studyId: string; epsilon: number; queryHash: string },
-): Promise<BudgetReceipt> {
+export async function spendPrivacyBudget(tx: Tx, input: SpendBudgetInput): Promise<BudgetReceipt> {
   const { role, mspId } = tx.caller;
   const study = await findStudy(tx, input.studyId);
   if (!study || role !== studyOwnerRole(study.purpose) || study.proposer.mspId !== mspId)
@@ -121,12 +135,30 @@ export async function spendPrivacyBudget(
   if (spend > remaining) {
     throw new DomainError('BUDGET_EXHAUSTED', `privacy budget exhausted: ${remaining} micro-epsilon left`);
   }
-  await tx.put(tx.key(KEYS.study, study.id), { ...study, epsilonSpentMicro: study.epsilonSpentMicro + spend });
-  tx.emit('PrivacyBudgetSpent', { studyId: study.id, spentMicro: spend, queryHash: input.queryHash });
+  const deltaSpend = input.delta === undefined ? 0 : toPicoDelta(input.delta);
+  const deltaSpent = study.deltaSpentPico ?? 0;
+  const deltaRemaining = studyDeltaBudgetPico(study) - deltaSpent;
+  if (deltaSpend > deltaRemaining) {
+    throw new DomainError('BUDGET_EXHAUSTED', `privacy budget exhausted: δ ${deltaRemaining}e-12 left`);
+  }
+  await tx.put(tx.key(KEYS.study, study.id), {
+    ...study,
+    epsilonSpentMicro: study.epsilonSpentMicro + spend,
+    deltaBudgetPico: studyDeltaBudgetPico(study),
+    deltaSpentPico: deltaSpent + deltaSpend,
+  });
+  tx.emit('PrivacyBudgetSpent', {
+    studyId: study.id,
+    spentMicro: spend,
+    deltaSpentPico: deltaSpend,
+    queryHash: input.queryHash,
+  });
   return {
     studyId: study.id,
     spentMicro: spend,
     remainingMicro: remaining - spend,
+    deltaSpentPico: deltaSpend,
+    deltaRemainingPico: deltaRemaining - deltaSpend,
     queryHash: input.queryHash,
     txId: tx.txId,
   };

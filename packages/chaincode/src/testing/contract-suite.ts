@@ -731,6 +731,38 @@ export function describeContractBehaviour<Identity>(
       );
     });
 
+    it('accounts δ on the ledger: Gaussian releases spend the study δ budget, and the one too many is refused', async () => {
+      const f = await createFixture();
+      const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');
+      const ethics = await f.id('ResearchMSP', 'ethics', 'irb-1');
+      const study = await f.submit<StudyRecord>(researcher, 'ProposeStudy', {
+        resourceTypes: ['Observation'],
+        protocolHash: sha256('gaussian study'),
+        epsilonBudget: 1,
+        deltaBudget: 2e-6,
+      });
+      assert.equal(study.deltaBudgetPico, 2_000_000);
+      await f.submit(ethics, 'DecideStudy', { studyId: study.id, decision: 'approve' });
+      const gaussian = { studyId: study.id, epsilon: 0.1, delta: 1e-6, queryHash: sha256('g') };
+      await f.submit(researcher, 'SpendPrivacyBudget', gaussian);
+      const second = await f.submit<{ deltaRemainingPico: number }>(researcher, 'SpendPrivacyBudget', gaussian);
+      assert.equal(second.deltaRemainingPico, 0);
+      await rejectsWith(f.submit(researcher, 'SpendPrivacyBudget', gaussian), 'BUDGET_EXHAUSTED');
+      const after = await f.evaluate<StudyRecord>(researcher, 'GetStudy', { studyId: study.id });
+      assert.equal(after.deltaSpentPico, 2_000_000);
+      assert.equal(after.epsilonSpentMicro, 200_000, 'the refused spend took no epsilon either');
+      // A Laplace release (no δ) still spends epsilon.
+      await f.submit(researcher, 'SpendPrivacyBudget', { studyId: study.id, epsilon: 0.1, queryHash: sha256('l') });
+      await rejectsWith(
+        f.submit(researcher, 'SpendPrivacyBudget', { ...gaussian, delta: 1.5e-13 }),
+        'INVALID_ARGUMENT',
+      );
+      await rejectsWith(
+        f.submit(researcher, 'ProposeStudy', { ...study, deltaBudget: 0.01, epsilonBudget: 1 }),
+        'INVALID_ARGUMENT',
+      );
+    });
+
     it('refuses to spend privacy budget once the study has ended', async () => {
       const f = await createFixture();
       const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import {
   checkRelease,
+  DEFAULT_DELTA,
   deidentify,
   deriveStudyKey,
   extractFeatures,
@@ -17,6 +18,7 @@ import {
 import type {
   BarChart,
   BudgetReceipt,
+  BudgetSpend,
   Chart,
   DeidentificationReport,
   DeidentifiedExport,
@@ -29,7 +31,14 @@ import type {
   RiskModelResult,
   SumBounds,
 } from '@medledger/analytics';
-import { DomainError, ORGANIZATIONS, PATTERNS, studyOwnerRole } from '@medledger/core';
+import {
+  DomainError,
+  ORGANIZATIONS,
+  PATTERNS,
+  studyDeltaBudgetPico,
+  studyOwnerRole,
+  toPicoDelta,
+} from '@medledger/core';
 import type { PermittedRecord, StudyRecord } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import type { Medledger } from '../medledger.js';
@@ -115,6 +124,7 @@ export interface AggregateQuery {
 
 export interface StudyView extends StudyRecord {
   readonly epsilonRemaining: number;
+  readonly deltaRemaining: number;
 }
 
 export interface ExportResult {
@@ -137,8 +147,16 @@ interface Cohort {
   readonly resources: FhirResource[];
 }
 
+function deltaRemainingPico(study: StudyRecord): number {
+  return studyDeltaBudgetPico(study) - (study.deltaSpentPico ?? 0);
+}
+
 function view(study: StudyRecord): StudyView {
-  return { ...study, epsilonRemaining: (study.epsilonBudgetMicro - study.epsilonSpentMicro) / 1_000_000 };
+  return {
+    ...study,
+    epsilonRemaining: (study.epsilonBudgetMicro - study.epsilonSpentMicro) / 1_000_000,
+    deltaRemaining: deltaRemainingPico(study) / 1e12,
+  };
 }
 
 function invalid(message: string): DomainError {
@@ -313,10 +331,11 @@ export class LedgerPrivacyAccountant implements PrivacyAccountant {
     private readonly studyId: string,
   ) {}
 
-  async spend(request: { epsilon: number; queryHash: string }): Promise<BudgetReceipt> {
+  async spend(request: BudgetSpend): Promise<BudgetReceipt> {
     const submitted = await this.gateway.submit<BudgetReceipt>(this.username, 'SpendPrivacyBudget', {
       studyId: this.studyId,
       epsilon: request.epsilon,
+      ...(request.delta === undefined ? {} : { delta: request.delta }),
       queryHash: request.queryHash,
     });
     return submitted.value;
@@ -414,6 +433,7 @@ export class StudyService {
       resourceTypes: body.resourceTypes ?? ['Observation', 'Condition'],
       protocolHash,
       epsilonBudget: body.epsilonBudget,
+      ...(body.deltaBudget === undefined ? {} : { deltaBudget: body.deltaBudget }),
       ...(body.periodEnd === undefined ? {} : { periodEnd: body.periodEnd }),
     };
     const study = (await this.gateway.submit<StudyRecord>(caller.account.username, 'ProposeStudy', input)).value;
@@ -456,8 +476,11 @@ export class StudyService {
     return study;
   }
 
-  /** Refuses before drawing a cohort (and writing its audit events) when the budget cannot cover the release. */
-  private async budgeted(caller: Caller, studyId: string, epsilon: number): Promise<StudyView> {
+  /**
+   * Refuses before drawing a cohort (and writing its audit events) when the budget cannot cover the release: its
+   * epsilon, and its δ when it is a Gaussian release.
+   */
+  private async budgeted(caller: Caller, studyId: string, epsilon: number, delta = 0): Promise<StudyView> {
     const study = await this.approved(caller, studyId);
     if (
       typeof epsilon === 'number' &&
@@ -467,6 +490,9 @@ export class StudyService {
         'BUDGET_EXHAUSTED',
         `privacy budget exhausted: ${String(study.epsilonBudgetMicro - study.epsilonSpentMicro)} micro-epsilon left`,
       );
+    }
+    if (toPicoDelta(delta) > deltaRemainingPico(study)) {
+      throw new DomainError('BUDGET_EXHAUSTED', `privacy budget exhausted: δ ${String(study.deltaRemaining)} left`);
     }
     return study;
   }
@@ -551,7 +577,12 @@ export class StudyService {
 
   /** One DP release over the consented cohort; its epsilon is spent on the ledger first. */
   async aggregate(caller: Caller, studyId: string, query: AggregateQuery): Promise<DpRelease<unknown>> {
-    await this.budgeted(caller, studyId, query.epsilon);
+    await this.budgeted(
+      caller,
+      studyId,
+      query.epsilon,
+      query.mechanism === 'gaussian' ? (query.delta ?? DEFAULT_DELTA) : 0,
+    );
     const study = await this.get(caller, studyId);
     const all = this.features(await this.cohort(caller, study));
     const rows =
@@ -670,7 +701,12 @@ export class StudyService {
   async charts(caller: Caller, studyId: string, body: Body): Promise<Chart[]> {
     const request = chartRequest(body, this.asOf());
     const { share, condition, months, regions } = request;
-    await this.budgeted(caller, studyId, share * CHART_RELEASES);
+    await this.budgeted(
+      caller,
+      studyId,
+      share * CHART_RELEASES,
+      request.mechanism === 'gaussian' ? DEFAULT_DELTA * CHART_RELEASES : 0,
+    );
     const study = await this.get(caller, studyId);
     const cohort = await this.cohort(caller, study);
     const rows = this.features(cohort);
@@ -950,6 +986,7 @@ export async function createApprovedStudy(
     readonly ethics: string;
     readonly protocol: string;
     readonly epsilonBudget: number;
+    readonly deltaBudget?: number;
     readonly resourceTypes?: readonly string[];
     readonly purpose?: string;
     readonly periodEnd?: string;
@@ -959,6 +996,7 @@ export async function createApprovedStudy(
   const proposed = await studies.propose(inProcessCaller(medledger, options.researcher), {
     protocol: options.protocol,
     epsilonBudget: options.epsilonBudget,
+    ...(options.deltaBudget === undefined ? {} : { deltaBudget: options.deltaBudget }),
     resourceTypes: options.resourceTypes ?? ['Observation', 'Condition'],
     ...(options.purpose === undefined ? {} : { purpose: options.purpose }),
     ...(options.periodEnd === undefined ? {} : { periodEnd: options.periodEnd }),

@@ -1,0 +1,48 @@
+// Accessibility audit for the e2e stories: axe-core (through @axe-core/playwright) against WCAG 2.0 and 2.1, levels
+// A and AA, on the page as it stands at that moment of the story.
+import assert from 'node:assert/strict';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+export interface Audit {
+  /** Runs axe on the page and fails, listing each violation and its elements, unless there are none. */
+  readonly check: (page: Page, state: string) => Promise<void>;
+  /** One line: states audited, rules checked, violations. */
+  readonly summary: () => string;
+}
+
+export function createAudit(): Audit {
+  const states: string[] = [];
+  const rules = new Set<string>();
+  let violations = 0;
+  return {
+    check: async (page, state) => {
+      await page.waitForLoadState('networkidle');
+      // Colours measured halfway through a transition (a dialog fading in, a button leaving its disabled state) are
+      // neither the before nor the after; endless animations (loaders) are left running.
+      await page.evaluate(() =>
+        Promise.all(
+          document
+            .getAnimations()
+            .filter((animation) => animation.effect?.getTiming().iterations !== Infinity)
+            .map((animation) => animation.finished.catch(() => undefined)),
+        ),
+      );
+      const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+      states.push(state);
+      for (const rule of [...results.passes, ...results.violations, ...results.incomplete]) rules.add(rule.id);
+      violations += results.violations.length;
+      const found = results.violations.map(
+        (rule) =>
+          `${rule.id} (${rule.impact ?? 'unknown'}): ${rule.help}\n` +
+          rule.nodes.map((node) => `    ${node.target.join(' ')}: ${node.failureSummary ?? ''}`).join('\n'),
+      );
+      assert.equal(found.length, 0, `accessibility violations on "${state}":\n  ${found.join('\n  ')}`);
+    },
+    summary: () =>
+      `accessibility (axe, WCAG 2.0/2.1 A and AA): ${String(states.length)} page states audited, ` +
+      `${String(rules.size)} rules checked, ${String(violations)} violations`,
+  };
+}

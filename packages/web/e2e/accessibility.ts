@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
+import { settled } from './harness.js';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -20,16 +21,7 @@ export function createAudit(): Audit {
   return {
     check: async (page, state) => {
       await page.waitForLoadState('networkidle');
-      // Colours measured halfway through a transition (a dialog fading in, a button leaving its disabled state) are
-      // neither the before nor the after; endless animations (loaders) are left running.
-      await page.evaluate(() =>
-        Promise.all(
-          document
-            .getAnimations()
-            .filter((animation) => animation.effect?.getTiming().iterations !== Infinity)
-            .map((animation) => animation.finished.catch(() => undefined)),
-        ),
-      );
+      await settled(page);
       const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
       states.push(state);
       for (const rule of [...results.passes, ...results.violations, ...results.incomplete]) rules.add(rule.id);

@@ -144,6 +144,22 @@ export async function nav(page: Page, label: string): Promise<void> {
   await page.getByRole('heading', { level: 2, name: label }).waitFor();
 }
 
+/**
+ * Waits for running transitions to end: colours measured halfway through one (a dialog fading in, a button leaving
+ * its disabled state, an input's border turning to the focus colour) are neither the before nor the after. Endless
+ * animations (loaders) are left running.
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getTiming().iterations !== Infinity)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  );
+}
+
 export function inDays(days: number): string {
   return new Date(Date.now() + days * 24 * 3600 * 1000).toISOString().slice(0, 10);
 }

@@ -10,7 +10,7 @@ const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 export interface Audit {
   /** Runs axe on the page and fails, listing each violation and its elements, unless there are none. */
   readonly check: (page: Page, state: string) => Promise<void>;
-  /** One line: states audited, rules checked, violations. */
+  /** One line: states audited, rules checked, violations, and the elements axe could not decide on. */
   readonly summary: () => string;
 }
 
@@ -18,6 +18,7 @@ export function createAudit(): Audit {
   const states: string[] = [];
   const rules = new Set<string>();
   let violations = 0;
+  let undecided = 0;
   return {
     check: async (page, state) => {
       await page.waitForLoadState('networkidle');
@@ -26,6 +27,7 @@ export function createAudit(): Audit {
       states.push(state);
       for (const rule of [...results.passes, ...results.violations, ...results.incomplete]) rules.add(rule.id);
       violations += results.violations.length;
+      undecided += results.incomplete.reduce((sum, rule) => sum + rule.nodes.length, 0);
       const found = results.violations.map(
         (rule) =>
           `${rule.id} (${rule.impact ?? 'unknown'}): ${rule.help}\n` +
@@ -35,6 +37,7 @@ export function createAudit(): Audit {
     },
     summary: () =>
       `accessibility (axe, WCAG 2.0/2.1 A and AA): ${String(states.length)} page states audited, ` +
-      `${String(rules.size)} rules checked, ${String(violations)} violations`,
+      `${String(rules.size)} rules checked, ${String(violations)} violations ` +
+      `(${String(undecided)} elements axe could not decide, e.g. text over an overlay or inside a chart, not failed)`,
   };
 }

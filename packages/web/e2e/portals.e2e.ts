@@ -147,6 +147,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signIn('alice');
     await nav('Who can see my data');
     await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Stop sharing?' }).waitFor();
+    await a11y('patient: revoke dialog');
     await page.getByRole('button', { name: 'Revoke access' }).click();
     await page.getByText('You are not sharing your data with anyone.').waitFor();
     await signOut();
@@ -329,6 +331,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
       .getByRole('button', { name: 'Erase…' })
       .click();
     await page.getByText(/permanently destroys this record/).waitFor();
+    await a11y('patient: erase dialog');
     await page.getByRole('button', { name: 'Erase permanently' }).click();
     await page.getByText('Hypertension').waitFor();
     await page.getByText('Heart rate', { exact: true }).waitFor({ state: 'detached' });
@@ -509,6 +512,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.ok(overflow <= 0, `the page is ${String(overflow)}px wider than the screen`);
     await shot('patient-phone');
     await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Access log' }).waitFor();
+    await a11y('patient: phone width, navigation open');
     await page.getByRole('link', { name: 'Access log' }).click();
     await page.getByRole('heading', { level: 2, name: 'Access log' }).waitFor();
   });

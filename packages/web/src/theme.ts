@@ -4,7 +4,8 @@ import type { CSSVariablesResolver, MantineColorsTuple } from '@mantine/core';
 /** WCAG 2 AA contrast for normal-size text. */
 const AA = 4.5;
 
-function contrast(a: string, b: string): number {
+/** The WCAG 2 contrast ratio of two colours (1 to 21). */
+export function contrast(a: string, b: string): number {
   const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
   return (light + 0.05) / (dark + 0.05);
 }

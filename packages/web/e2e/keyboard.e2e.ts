@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { inDays, settled, startHarness } from './harness.js';
+import { PASSWORD, inDays, settled, startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 
 interface Focused {
@@ -96,7 +96,7 @@ describe('Keyboard-only grant and revoke in Chromium', { timeout: 5 * 60_000 }, 
     assert.match((await focused(page)).name, /^Username/);
     await page.keyboard.type('alice');
     await tabTo(/^Password/);
-    await page.keyboard.type('medledger-demo');
+    await page.keyboard.type(PASSWORD);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 2, name: 'My records' }).waitFor();
   });

@@ -1,6 +1,6 @@
 // End-to-end: a real Medledger server (embedded ledger, demo accounts, empty data directory) and Debian's Chromium
 // driven by playwright-core. Follows alice and dr.house through grant, revoke, break-glass, review and verify, and
-// saves a screenshot of each portal's main page to docs/screenshots/.
+// saves a screenshot of each portal's main page to docs/screenshots/; audits accessibility (axe) at the key states.
 // Run: npm run test:e2e (installs chromium with apt-get when /usr/bin/chromium is missing).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';

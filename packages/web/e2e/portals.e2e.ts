@@ -1,71 +1,17 @@
 // End-to-end: a real Medledger server (embedded ledger, demo accounts, empty data directory) and Debian's Chromium
 // driven by playwright-core. Follows alice and dr.house through grant, revoke, break-glass, review and verify, and
-// saves a screenshot of each portal's main page to docs/screenshots/.
+// saves a screenshot of each portal's main page to docs/screenshots/; audits accessibility (axe) at the key states.
 // Run: npm run test:e2e (installs chromium with apt-get when /usr/bin/chromium is missing).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { createAudit } from './accessibility.js';
+import { ROOT, inDays, nav as navTo, signIn as signInAs, signOut as signOutOf, startHarness } from './harness.js';
+import type { Harness } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SHOTS = join(ROOT, 'docs', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'medledger-demo';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  console.log('# installing chromium with apt-get');
-  const result = spawnSync('bash', ['-c', 'apt-get update && apt-get install -y chromium'], { stdio: 'inherit' });
-  assert.equal(result.status, 0, 'apt-get install chromium failed');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-async function waitForHealth(base: string, server: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${String(server.exitCode)}`);
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the server did not become ready');
-}
-
-function inDays(days: number): string {
-  return new Date(Date.now() + days * 24 * 3600 * 1000).toISOString().slice(0, 10);
-}
 
 let failed = false;
 
@@ -82,31 +28,28 @@ function step(name: string, body: () => Promise<void>): void {
 }
 
 describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
-  let dataDir: string;
-  let profileDir: string;
-  let server: ChildProcess;
+  let harness: Harness;
   let base = '';
   let context: BrowserContext;
   let page: Page;
   let alicePatientId = '';
-  const logFile = join(tmpdir(), `medledger-e2e-server-${String(process.pid)}.log`);
+  const audit = createAudit();
 
   async function signIn(username: string, on: Page = page): Promise<void> {
-    await on.goto(`${base}/`);
-    await on.getByLabel(/^Username/).fill(username);
-    await on.getByLabel(/^Password/).fill(PASSWORD);
-    await on.getByRole('button', { name: 'Sign in' }).click();
-    await on.getByRole('button', { name: 'Sign out' }).waitFor();
+    await signInAs(on, base, username);
   }
 
   async function signOut(): Promise<void> {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByText('You have signed out.').waitFor();
+    await signOutOf(page);
   }
 
   async function nav(label: string): Promise<void> {
-    await page.getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 2, name: label }).waitFor();
+    await navTo(page, label);
+  }
+
+  /** The axe audit of the page as it stands (see accessibility.ts). */
+  async function a11y(state: string): Promise<void> {
+    await audit.check(page, state);
   }
 
   async function shot(name: string, fullPage = false): Promise<void> {
@@ -131,54 +74,14 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   }
 
   before(async () => {
-    ensureChromium();
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
-    assert.equal(build.status, 0, 'web build failed');
     mkdirSync(SHOTS, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'medledger-e2e-data-'));
-    profileDir = mkdtempSync(join(tmpdir(), 'medledger-e2e-profile-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${String(port)}`;
-    const log = createWriteStream(logFile);
-    server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/start.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        MEDLEDGER_DATA_DIR: dataDir,
-        MEDLEDGER_PUBLIC_URL: base,
-        MEDLEDGER_DEMO: '1',
-        MEDLEDGER_TOKEN_RATE_LIMIT: '1000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stdout?.pipe(log);
-    server.stderr?.pipe(log);
-    await waitForHealth(base, server, 180_000);
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1200, height: 760 },
-    });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
+    harness = await startHarness();
+    ({ base, context, page } = harness);
   });
 
   after(async () => {
-    await context.close().catch(() => undefined);
-    if (server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((resolve) => server.once('exit', resolve));
-    }
-    if (failed && existsSync(logFile))
-      console.log(`# server log (last lines):\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(profileDir, { recursive: true, force: true });
-    rmSync(logFile, { force: true });
+    console.log(`# ${audit.summary()}`);
+    await harness.stop(failed);
   });
 
   step('refuses a wrong password with a clear message', async () => {
@@ -188,6 +91,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Wrong username or password.').waitFor();
     assert.match(page.url(), /\/login$/);
+    await a11y('login page with an error');
   });
 
   step('shows alice her records timeline and her Medledger ID, with no PHI in the title, URL or storage', async () => {
@@ -198,6 +102,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     alicePatientId = (await page.getByTestId('my-patient-id').textContent()) ?? '';
     assert.match(alicePatientId, /^pt-/);
     await noPhiLeaks();
+    await a11y('patient: my records');
     await shot('patient');
   });
 
@@ -211,11 +116,13 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const preview = (await page.getByTestId('consent-preview').textContent()) ?? '';
     assert.match(preview, /^Dr\. Gregory House may see your vital signs and lab results for treatment until /);
     assert.match(preview, /Sensitive information .* stays hidden\./);
+    await a11y('patient: grant form with its preview');
     await page.getByRole('button', { name: 'Save and share' }).click();
     await page.getByRole('heading', { level: 2, name: 'Who can see my data' }).waitFor();
     const card = page.getByTestId('active-consent');
     await card.waitFor();
     assert.match((await card.textContent()) ?? '', /Dr\. Gregory House may see your vital signs and lab results/);
+    await a11y('patient: who can see my data');
     await signOut();
   });
 
@@ -230,6 +137,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.match((await records.first().textContent()) ?? '', /Heart rate.*72/);
     assert.equal(await page.getByText('Hypertension').count(), 0, 'the Condition is not shown');
     assert.match((await page.getByTestId('not-shared-types').textContent()) ?? '', /Not shared with you.*conditions/);
+    await a11y('clinician: chart with "not shared" sections');
     await noPhiLeaks();
     await shot('clinician');
     await signOut();
@@ -239,6 +147,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signIn('alice');
     await nav('Who can see my data');
     await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Stop sharing?' }).waitFor();
+    await a11y('patient: revoke dialog');
     await page.getByRole('button', { name: 'Revoke access' }).click();
     await page.getByText('You are not sharing your data with anyone.').waitFor();
     await signOut();
@@ -250,6 +160,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await notShared.waitFor();
     assert.match((await notShared.textContent()) ?? '', /Not shared with you/);
     assert.equal(await page.getByTestId('chart-record').count(), 0);
+    await a11y('clinician: chart not shared at all');
   });
 
   step('dr.house breaks the glass with a reason and sees the chart with a countdown', async () => {
@@ -257,6 +168,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const start = page.getByRole('button', { name: 'Start emergency access' });
     assert.equal(await start.isDisabled(), true, 'a reason is mandatory');
     await page.getByLabel(/^Reason/).fill('Unconscious in the emergency department, no relatives reachable');
+    await a11y('clinician: break-glass dialog');
     await start.click();
     const countdown = page.getByTestId('emergency-countdown');
     await countdown.waitFor();
@@ -271,10 +183,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const alert = page.getByTestId('emergency-alert');
     await alert.waitFor();
     assert.match((await alert.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) used emergency access/);
+    await a11y('patient: emergency alert');
     await nav('Access log');
     const entry = page.getByTestId('log-emergency').filter({ hasText: 'used emergency access (break-glass)' });
     await entry.first().waitFor();
     assert.match((await entry.first().textContent()) ?? '', /Dr\. Gregory House/);
+    await a11y('patient: access log');
     await page.getByLabel('Emergency access only').check({ force: true });
     assert.equal(await page.getByTestId('log-entry').count(), 0, 'the filter leaves only emergency access');
     await signOut();
@@ -286,10 +200,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const item = page.getByTestId('review-item');
     await item.waitFor();
     assert.match((await item.textContent()) ?? '', /Unconscious in the emergency department/);
+    await a11y('privacy officer: review queue');
     await shot('privacy-officer');
     await nav('Audit log');
     await page.getByTestId('audit-emergency').first().waitFor();
     assert.match((await page.getByTestId('audit-emergency').first().textContent()) ?? '', /Dr\. Gregory House/);
+    await a11y('privacy officer: audit log');
     const [csv] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export CSV' }).click(),
@@ -324,6 +240,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     const rows = page.getByTestId('block-row');
     await rows.first().waitFor();
     assert.equal(await rows.count(), 10, 'the ten latest blocks, each linked to the previous one');
+    await a11y('admin: network view');
     await shot('admin');
   });
 
@@ -334,6 +251,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByLabel(/^Initial password/).fill('a-long-enough-password-1');
     await page.getByRole('button', { name: 'Add and enroll' }).click();
     await page.getByText('nurse.e2e was added').waitFor();
+    await a11y('admin: users');
 
     const nurse = await context.newPage();
     await nurse.goto(`${base}/`);
@@ -342,7 +260,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await nurse.getByRole('button', { name: 'Sign in' }).click();
     await nurse.getByRole('heading', { level: 2, name: 'Patients' }).waitFor();
 
-    await page.getByRole('button', { name: 'Revoke nurse.e2e' }).click();
+    await page.getByRole('button', { name: 'Revoke identity of nurse.e2e' }).click();
     await page.getByRole('button', { name: 'Confirm revoking nurse.e2e' }).click();
     await page.getByRole('row', { name: /nurse\.e2e.*revoked/ }).waitFor();
 
@@ -360,6 +278,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByLabel('Vital signs and lab results').check();
     await page.getByLabel('Conditions and diagnoses').check();
     await page.getByLabel(/^Reason/).fill('Cardiology referral from Hospital B');
+    await a11y('clinician: request access dialog');
     await page.getByRole('button', { name: 'Send request' }).click();
     await page.getByText('Request sent.').waitFor();
     await signOut();
@@ -369,6 +288,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await badge.waitFor();
     await nav('Access requests');
     const request = page.getByTestId('pending-request');
+    await a11y('patient: access requests');
     assert.match((await request.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) asks to see your records/);
     await request.getByLabel('Conditions and diagnoses').uncheck();
     await request.getByRole('button', { name: 'Approve' }).click();
@@ -411,6 +331,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
       .getByRole('button', { name: 'Erase…' })
       .click();
     await page.getByText(/permanently destroys this record/).waitFor();
+    await a11y('patient: erase dialog');
     await page.getByRole('button', { name: 'Erase permanently' }).click();
     await page.getByText('Hypertension').waitFor();
     await page.getByText('Heart rate', { exact: true }).waitFor({ state: 'detached' });
@@ -453,6 +374,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   step('shows the insurer portal', async () => {
     await signIn('claims.ivy');
     await page.getByRole('heading', { level: 2, name: 'Members' }).waitFor();
+    await a11y('insurer: members');
     await shot('insurer');
     await signOut();
   });
@@ -472,6 +394,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   async function approveAsEthics(id: string): Promise<void> {
     await signIn('irb.ines');
     await page.getByRole('heading', { level: 2, name: 'Study decisions' }).waitFor();
+    await a11y('ethics: study decisions');
     assert.match(page.url(), /\/ethics$/);
     await page.getByRole('button', { name: `Approve ${id}` }).click();
     await page.getByRole('button', { name: `Approve ${id}` }).waitFor({ state: 'detached' });
@@ -503,6 +426,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   step('res.rosa proposes a study; it waits for the ethics board', async () => {
     await signIn('res.rosa');
     await page.getByRole('heading', { level: 2, name: 'Studies' }).waitFor();
+    await a11y('research: studies');
     studyId = await propose('T2D risk, observational, de-identified (e2e)', 'Propose study');
     await page
       .getByRole('row', { name: new RegExp(studyId) })
@@ -555,6 +479,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByRole('button', { name: 'Draw charts' }).click();
     await page.getByRole('alert').filter({ hasText: 'Privacy budget exhausted' }).waitFor({ state: 'detached' });
     await page.getByTestId('budget').getByText('ε 0.2 of 2 left').waitFor();
+    await a11y('research: study with DP charts');
     await noPhiLeaks();
     await shot('research', true);
     await signOut();
@@ -563,6 +488,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   step('ph.olive proposes a surveillance programme; once approved she sees DP charts, never rows', async () => {
     await signIn('ph.olive');
     await page.getByRole('heading', { level: 2, name: 'Surveillance programmes' }).waitFor();
+    await a11y('public health: programmes');
     const programme = await propose('Diabetes surveillance, Massachusetts (e2e)', 'Propose surveillance programme');
     await signOut();
     await approveAsEthics(programme);
@@ -572,6 +498,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await drawCharts('1.2');
     assert.equal(await page.getByRole('button', { name: 'Download export' }).count(), 0, 'no rows for public health');
     assert.equal(await page.getByRole('button', { name: 'Train model' }).count(), 0);
+    await a11y('public health: programme with DP charts');
     await noPhiLeaks();
     await shot('public-health', true);
     await signOut();
@@ -585,6 +512,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.ok(overflow <= 0, `the page is ${String(overflow)}px wider than the screen`);
     await shot('patient-phone');
     await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('link', { name: 'Access log' }).waitFor();
+    await a11y('patient: phone width, navigation open');
     await page.getByRole('link', { name: 'Access log' }).click();
     await page.getByRole('heading', { level: 2, name: 'Access log' }).waitFor();
   });

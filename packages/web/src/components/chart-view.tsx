@@ -15,6 +15,9 @@ function Plot({ props }: { readonly props: ChartProps }): React.JSX.Element {
     yAxisLabel: props.yLabel,
     withLegend: props.series.length > 1,
     valueFormatter: (value: number) => formatNumber(value, props.unitSquare ? 3 : 1),
+    // Recharts' keyboard layer makes the drawing a Tab stop, but the drawing is hidden from screen readers (the
+    // table is its text alternative): a focusable element inside aria-hidden would be announced as nothing.
+    accessibilityLayer: false,
   };
   if (props.kind === 'bar') return <BarChart {...common} />;
   return (

@@ -7,6 +7,14 @@ import type { Portal } from '../portals/portal.js';
 import { useSession, useSessionState } from '../session.js';
 
 /**
+ * Moves focus to the page's heading: for when the control that had focus goes away (a revoked grant's button), so
+ * that keyboard and screen-reader users continue from the top of the page rather than from the document's start.
+ */
+export function focusPageHeading(): void {
+  document.querySelector<HTMLElement>('#main .page-heading')?.focus();
+}
+
+/**
  * The frame of every portal: a header with the person and Sign out, the portal's navigation (a drawer on phones),
  * and the page. The page title names the portal and page only, never a patient.
  */

@@ -148,6 +148,11 @@ export function toTimelineItem(resource: Resource): TimelineItem {
   };
 }
 
+/** A category as an id fragment: Mantine builds element ids (and aria-controls) from an accordion item's value. */
+export function categoryKey(category: string): string {
+  return category.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
 /** Records grouped by category (categories A–Z), newest first inside each group; Patient resources are left out. */
 export function groupTimeline(resources: readonly Resource[]): TimelineGroup[] {
   const groups = new Map<string, TimelineItem[]>();

@@ -144,7 +144,7 @@ function ResetPassword({ account }: { readonly account: Account }): React.JSX.El
           onClick={() => {
             setOpen(true);
           }}
-          aria-label={`Reset the password of ${account.username}`}
+          aria-label={`Reset password of ${account.username}`}
         >
           Reset password
         </Button>
@@ -175,7 +175,7 @@ function RevokeUser({
       {confirming ? (
         <>
           <Button size="xs" color="red" onClick={revoke} aria-label={`Confirm revoking ${account.username}`}>
-            Confirm revoke
+            Confirm revoking
           </Button>
           <Button
             size="xs"
@@ -195,7 +195,7 @@ function RevokeUser({
           onClick={() => {
             setConfirming(true);
           }}
-          aria-label={`Revoke ${account.username}`}
+          aria-label={`Revoke identity of ${account.username}`}
         >
           Revoke identity
         </Button>

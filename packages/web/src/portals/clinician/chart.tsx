@@ -5,7 +5,7 @@ import { ApiError, resourcesOf } from '../../api/client.js';
 import type { ApiClient } from '../../api/client.js';
 import { AsyncView, useAsync } from '../../components/async.js';
 import { formatDate, listInWords, organizationName } from '../../logic/codes.js';
-import { groupTimeline } from '../../logic/timeline.js';
+import { categoryKey, groupTimeline } from '../../logic/timeline.js';
 import { useSession } from '../../session.js';
 import { AddRecord } from './add-record.js';
 import { BreakGlass } from './break-glass.js';
@@ -69,11 +69,11 @@ function Records({ data, types }: { readonly data: ChartData; readonly types: ty
         <Accordion
           key={groups.map((g) => g.category).join('|')}
           multiple
-          defaultValue={groups.map((g) => g.category)}
+          defaultValue={groups.map((g) => categoryKey(g.category))}
           variant="separated"
         >
           {groups.map((group) => (
-            <Accordion.Item key={group.category} value={group.category}>
+            <Accordion.Item key={group.category} value={categoryKey(group.category)}>
               <Accordion.Control>{group.category}</Accordion.Control>
               <Accordion.Panel>
                 <Timeline bulletSize={14}>

@@ -17,7 +17,7 @@ import {
 import { AsyncView, Empty, ErrorNote, errorText, useAction, useAsync } from '../../components/async.js';
 import { loadDirectory } from '../../components/directory.js';
 import { formatDate, formatDateTime, organizationName } from '../../logic/codes.js';
-import { groupTimeline } from '../../logic/timeline.js';
+import { categoryKey, groupTimeline } from '../../logic/timeline.js';
 import type { TimelineItem } from '../../logic/timeline.js';
 import { useSession } from '../../session.js';
 import { loadAccessLog, loadMyRecord, patientId, recentEmergencies } from './data.js';
@@ -172,11 +172,11 @@ export function RecordsPage(): React.JSX.Element {
             <Accordion
               key={groups.map((g) => g.category).join('|')}
               multiple
-              defaultValue={groups.map((g) => g.category)}
+              defaultValue={groups.map((g) => categoryKey(g.category))}
               variant="separated"
             >
               {groups.map((group) => (
-                <Accordion.Item key={group.category} value={group.category}>
+                <Accordion.Item key={group.category} value={categoryKey(group.category)}>
                   <Accordion.Control>
                     {group.category}{' '}
                     <Badge variant="light" ml="xs">

@@ -5,6 +5,7 @@ import { useNavigate } from 'react-router';
 import { AsyncView, Empty, ErrorNote, useAction, useAsync } from '../../components/async.js';
 import { ConsentForm } from '../../components/consent-form.js';
 import { loadDirectory } from '../../components/directory.js';
+import { focusPageHeading } from '../../components/shell.js';
 import { formatDateTime } from '../../logic/codes.js';
 import { buildConsent, describeConsent } from '../../logic/consent.js';
 import type { ConsentDraft } from '../../logic/consent.js';
@@ -20,13 +21,17 @@ function RevokeButton({
 }): React.JSX.Element {
   const { api } = useSession();
   const [open, setOpen] = useState(false);
+  // Once revoked, this button goes away with its grant: focus goes to the page heading, not back to the button.
+  const [revoked, setRevoked] = useState(false);
   const { busy, error, run } = useAction();
   const revoke = (): void => {
     run(
       () => api.request('DELETE', `/fhir/Consent/${consent.id ?? ''}`),
       () => {
+        setRevoked(true);
         setOpen(false);
         onDone();
+        focusPageHeading();
       },
     );
   };
@@ -49,6 +54,7 @@ function RevokeButton({
         }}
         title="Stop sharing?"
         centered
+        returnFocus={!revoked}
       >
         <Stack>
           <Text>From now on they will no longer see these records. What they already saw is in your access log.</Text>

@@ -119,12 +119,15 @@ describe('medledger analytics', () => {
       '2',
       '--types',
       'Observation,Condition',
+      '--delta-budget',
+      '2e-6',
       '--json',
       '--user',
       'res.rosa',
     ]);
     assert.equal(proposed.code, 0, proposed.stderr);
     const studyId = String((JSON.parse(proposed.stdout) as Json).id);
+    assert.equal((JSON.parse(proposed.stdout) as Json).deltaBudgetPico, 2_000_000);
     const decided = await server.run(['analytics', 'decide', studyId, 'approve', '--user', 'irb.ines']);
     assert.equal(decided.code, 0, decided.stderr);
     const query = await server.run([

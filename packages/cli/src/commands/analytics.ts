@@ -260,6 +260,13 @@ function epsilonOf(text: string | undefined): number {
   return value;
 }
 
+function deltaOf(text: string): number {
+  const value = Number(text);
+  if (!(value > 0 && value <= 1e-3))
+    throw usageError(`--delta-budget must be in (0, 0.001] (got ${JSON.stringify(text)})`);
+  return value;
+}
+
 async function writeOut(ctx: Context, file: string, text: string): Promise<string> {
   const path = resolve(ctx.deps.cwd, file);
   await writeFile(path, text, { mode: 0o600 });
@@ -350,20 +357,24 @@ function registerStudyCommands(analytics: Command, wrap: Wrap): void {
     .requiredOption('--epsilon <budget>', 'total epsilon budget')
     .option('--types <types>', 'resource types the study needs', list, [])
     .option('--purpose <code>', 'HRESCH (default), a specialisation, or PUBHLTH')
+    .option('--delta-budget <delta>', 'total δ of its Gaussian releases (default 1e-5, at most 1e-3)')
     .action(
-      wrap<{ protocol: string; epsilon: string; types: string[]; purpose?: string }>(async (ctx, _args, o) => {
-        const study = await (
-          await ctx.api()
-        ).post<Json>('/api/studies', {
-          protocol: o.protocol,
-          epsilonBudget: epsilonOf(o.epsilon),
-          ...(o.types.length > 0 ? { resourceTypes: o.types } : {}),
-          ...(o.purpose === undefined ? {} : { purpose: o.purpose }),
-        });
-        if (ctx.out.json) ctx.out.data(study);
-        else ctx.out.line(`${String(study.id)} proposed`);
-        return EXIT.ok;
-      }),
+      wrap<{ protocol: string; epsilon: string; types: string[]; purpose?: string; deltaBudget?: string }>(
+        async (ctx, _args, o) => {
+          const study = await (
+            await ctx.api()
+          ).post<Json>('/api/studies', {
+            protocol: o.protocol,
+            epsilonBudget: epsilonOf(o.epsilon),
+            ...(o.deltaBudget === undefined ? {} : { deltaBudget: deltaOf(o.deltaBudget) }),
+            ...(o.types.length > 0 ? { resourceTypes: o.types } : {}),
+            ...(o.purpose === undefined ? {} : { purpose: o.purpose }),
+          });
+          if (ctx.out.json) ctx.out.data(study);
+          else ctx.out.line(`${String(study.id)} proposed`);
+          return EXIT.ok;
+        },
+      ),
     );
   analytics
     .command('decide <study> <decision>')

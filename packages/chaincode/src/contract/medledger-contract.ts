@@ -14,6 +14,7 @@ import {
   parseRequestAccess,
   parseRespondToAccessRequest,
   parseReviewEmergency,
+  parseRevokeEmergency,
   toCodedMessage,
 } from '@medledger/core';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
@@ -23,9 +24,11 @@ import { getAuditTrail, parseAuditTrailQuery } from './audit-trail.js';
 import { getConsentHistory, getMyConsents, parseConsentId, putConsent, revokeConsent } from './consents.js';
 import {
   breakGlass,
+  getMyEmergencyGrants,
   listPendingEmergencyReviews,
   parseEmergencyPolicy,
   reviewEmergencyAccess,
+  revokeEmergencyAccess,
   setEmergencyPolicy,
 } from './emergency.js';
 import { registerPatient, whoAmI } from './patients.js';
@@ -169,6 +172,19 @@ export class MedledgerContract extends Contract {
   @Returns('string')
   async BreakGlass(ctx: Context, input: string): Promise<string> {
     return run(ctx, (tx) => breakGlass(tx, parseBreakGlass(input)));
+  }
+
+  /** The patient ends a break-glass grant on their own data early. */
+  @Transaction()
+  @Returns('string')
+  async RevokeEmergencyAccess(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => revokeEmergencyAccess(tx, parseRevokeEmergency(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetMyEmergencyGrants(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => getMyEmergencyGrants(tx));
   }
 
   @Transaction()

@@ -85,6 +85,16 @@ export function registerApiRoutes(
     },
   );
   app.get(
+    '/api/emergency-grants',
+    tags('emergency', "Break-glass grants on the patient's own data (patients)"),
+    async (request) => medledger.access.myEmergencyGrants(await withCaller(request)),
+  );
+  app.post(
+    '/api/emergency-grants/:id/revoke',
+    tags('emergency', 'The patient ends a break-glass grant on their data early (it is still reviewed)'),
+    async (request) => medledger.access.revokeEmergency(await withCaller(request), id(request)),
+  );
+  app.get(
     '/api/emergency-reviews',
     tags('emergency', 'Pending break-glass reviews (privacy officers)'),
     async (request) => medledger.access.pendingReviews(await withCaller(request)),

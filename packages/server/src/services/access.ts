@@ -95,15 +95,29 @@ export class AccessService {
     });
   }
 
+  /** The calling patient's break-glass grants, with the reason the clinician gave. */
+  async myEmergencyGrants(caller: Caller): Promise<Array<EmergencyGrant & { reason?: string }>> {
+    const grants = await this.gateway.evaluate<EmergencyGrant[]>(caller.account.username, 'GetMyEmergencyGrants');
+    return grants.map((grant) => this.withReason(grant));
+  }
+
+  /** The patient ends a break-glass grant on their own data early; the contract decides who may. */
+  async revokeEmergency(caller: Caller, grantId: string): Promise<EmergencyGrant> {
+    return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'RevokeEmergencyAccess', { grantId }))
+      .value;
+  }
+
+  private withReason(grant: EmergencyGrant): EmergencyGrant & { reason?: string } {
+    const reason = this.text(grant.reasonHash);
+    return reason === undefined ? grant : { ...grant, reason };
+  }
+
   async pendingReviews(caller: Caller): Promise<Array<EmergencyGrant & { reason?: string }>> {
     const grants = await this.gateway.evaluate<EmergencyGrant[]>(
       caller.account.username,
       'ListPendingEmergencyReviews',
     );
-    return grants.map((grant) => {
-      const reason = this.text(grant.reasonHash);
-      return reason === undefined ? grant : { ...grant, reason };
-    });
+    return grants.map((grant) => this.withReason(grant));
   }
 
   async review(caller: Caller, grantId: string, body: Record<string, unknown>): Promise<EmergencyGrant> {

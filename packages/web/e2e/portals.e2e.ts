@@ -88,6 +88,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   let base = '';
   let context: BrowserContext;
   let page: Page;
+  /** dr.house's page while he holds emergency access to alice's chart (the countdown lives in that page). */
+  let house: Page | undefined;
   let alicePatientId = '';
   const logFile = join(tmpdir(), `medledger-e2e-server-${String(process.pid)}.log`);
 
@@ -263,7 +265,9 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.match((await countdown.textContent()) ?? '', /Emergency access: \d+:\d\d:\d\d left/);
     await page.getByText('Hypertension').waitFor();
     await page.getByText('Heart rate').waitFor();
-    await signOut();
+    // dr.house stays signed in on this page with his countdown; the story goes on in a new page.
+    house = page;
+    page = await context.newPage();
   });
 
   step('alice sees the emergency alert and the highlighted entry in her access log', async () => {
@@ -280,12 +284,39 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
+  step('alice ends dr.house\'s emergency access; his next emergency read shows "not shared"', async () => {
+    await signIn('alice');
+    await nav('Who can see my data');
+    const grant = page.getByTestId('active-emergency');
+    await grant.waitFor();
+    assert.match((await grant.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) since .*Unconscious/);
+    await grant.getByRole('button', { name: 'End emergency access' }).click();
+    await page.getByRole('button', { name: 'End access now' }).click();
+    const ended = page.getByTestId('ended-emergency');
+    await ended.waitFor();
+    assert.match((await ended.textContent()) ?? '', /Dr\. Gregory House .*; you ended it at/);
+    assert.equal(await page.getByTestId('active-emergency').count(), 0);
+    await signOut();
+
+    assert.ok(house !== undefined, 'dr.house broke the glass in the step before');
+    // Reopening the chart reads with ETREAT again (the countdown is still running in his page): now refused.
+    await house.getByRole('button', { name: '← All patients' }).click();
+    await house.getByLabel(/^Medledger ID/).fill(alicePatientId);
+    await house.getByRole('button', { name: 'Open chart', exact: true }).click();
+    await house.getByTestId('emergency-countdown').waitFor();
+    await house.getByTestId('not-shared').waitFor();
+    assert.equal(await house.getByTestId('chart-record').count(), 0);
+    await house.close();
+    house = undefined;
+  });
+
   step("po.hospa (alice's hospital) sees the emergency access in the audit log and reviews it", async () => {
     await signIn('po.hospa');
     await page.getByRole('heading', { level: 2, name: 'Emergency access reviews' }).waitFor();
     const item = page.getByTestId('review-item');
     await item.waitFor();
     assert.match((await item.textContent()) ?? '', /Unconscious in the emergency department/);
+    assert.match((await item.textContent()) ?? '', /ended early by the patient/, 'ended early, still reviewed');
     await shot('privacy-officer');
     await nav('Audit log');
     await page.getByTestId('audit-emergency').first().waitFor();

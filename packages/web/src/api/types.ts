@@ -51,6 +51,9 @@ export interface EmergencyGrant {
   readonly startedAt: string;
   readonly expiresAt: string;
   readonly review: string;
+  /** Set when the patient ended the grant before it expired. */
+  readonly endedAt?: string;
+  readonly endReason?: string;
 }
 
 export interface Account {

@@ -58,6 +58,7 @@ const TABLE: Readonly<Record<string, string>> = {
   'search bob Observations': /*                   */ 'DDADADDDDDDD',
   'create Patient': /*                            */ 'DDDAADDDDDDD',
   'break-glass on bob': /*                        */ 'DDDAADDDDDDD',
+  'list alice as sharing with me': /*             */ 'DDDDCDDDDDDD', // her consent names HospitalB's clinicians
   'request access to alice': /*                   */ 'DDDAADADDDDD', // researchers only under an approved study
   'list emergency reviews': /*                    */ 'DDDDDADDDDDD',
   "list alice's emergency grants": /*             */ 'DEDDDDDDDDDD', // the patient's own, and only while one exists
@@ -231,6 +232,11 @@ const CALLS: Readonly<Record<string, Call>> = {
         reasonCode: 'unconscious-patient',
       }),
     ),
+  'list alice as sharing with me': async (w, c) => {
+    const response = await as(c, w, 'GET', '/api/shared-patients');
+    if (!verdict(response)) return false;
+    return (response.body as unknown as Array<{ patientId: string }>).some((entry) => entry.patientId === c.alice);
+  },
   'request access to alice': async (w, c) =>
     verdict(
       await as(c, w, 'POST', '/api/access-requests', {

@@ -223,8 +223,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
 
   step('dr.house sees exactly what alice shared, and "not shared with you" for the rest', async () => {
     await signIn('dr.house');
-    await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
-    await page.getByRole('button', { name: 'Open chart', exact: true }).click();
+    // Her consent names him: she is on his list without a search, by her Medledger ID only.
+    const listed = page.getByRole('row', { name: /shared with you/ });
+    await listed.waitFor();
+    assert.equal(await listed.count(), 1, 'only the patient who shared with him');
+    assert.match((await listed.textContent()) ?? '', new RegExp(alicePatientId));
+    await listed.getByRole('button', { name: /Open chart of/ }).click();
     await page.getByRole('heading', { level: 3, name: /Alice Anders/ }).waitFor();
     const records = page.getByTestId('chart-record');
     await records.first().waitFor();
@@ -246,6 +250,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
 
     await signIn('dr.house');
+    await page.getByText('Search by name to list your patients.').waitFor();
+    assert.equal(await page.getByRole('row', { name: /shared with you/ }).count(), 0, 'no longer listed');
     await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await page.getByRole('button', { name: 'Open chart', exact: true }).click();
     const notShared = page.getByTestId('not-shared');

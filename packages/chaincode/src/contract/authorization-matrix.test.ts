@@ -85,7 +85,7 @@ const CALLERS = {
 } as const satisfies Record<string, { mspId: string; role: Role; uid: string }>;
 type Caller = keyof typeof CALLERS;
 
-/** The contract's 26 transactions, in the order of the chaincode README. */
+/** The contract's 27 transactions, in the order of the chaincode README. */
 const TRANSACTIONS = [
   'RegisterPatient',
   'WhoAmI',
@@ -97,6 +97,7 @@ const TRANSACTIONS = [
   'RevokeConsent',
   'GetMyConsents',
   'GetConsentHistory',
+  'ListPatientsSharingWithMe',
   'RequestAccess',
   'RespondToAccessRequest',
   'ListAccessRequests',
@@ -322,6 +323,27 @@ const CONSENTS: readonly Row[] = [
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  // ListPatientsSharingWithMe: clinicians; the patient is listed while an active treatment permit names the caller.
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'none',              as: 'clinician-home',      expect: 'deny', code: 'withheld' },    // own-org patients are found by name, not here
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'clinician-home',      expect: 'allow' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'none',              as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'clinician-other-org', expect: 'allow' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'permit + deny HIV', as: 'clinician-other-org', expect: 'allow' },                          // something is still shared
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'expired',           as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'revoked',           as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'other patient',     as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'other org',         as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // a consent naming someone else is not read
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'objection',         as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // a deny naming the caller shares nothing
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'emergency active',  as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // break-glass is not a consent
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
 ];
 
 // prettier-ignore
@@ -1154,6 +1176,21 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
     evaluate: true,
     input: (w) => ({ consentId: w.consentId }),
     missing: () => ({ consentId: MISSING.consent }),
+  }),
+  ListPatientsSharingWithMe: spec<Array<{ patientId: string; consentId: string }>>({
+    evaluate: true,
+    input: () => undefined,
+    shows: (patients, w) => patients.some((shared) => shared.patientId === w.patientId),
+    verify: (w, row, patients, shown) => {
+      // Nothing else: at most the patient whose consent (the row's) names the caller, through that consent.
+      const granter = row.state === 'other patient' ? w.otherPatientId : w.patientId;
+      assert.deepEqual(
+        patients,
+        shown || row.state === 'other patient' ? [{ patientId: granter, consentId: w.consentId }] : [],
+        'lists exactly the patient whose consent names the caller',
+      );
+      return Promise.resolve();
+    },
   }),
   RequestAccess: spec({
     input: (w, row) => ({

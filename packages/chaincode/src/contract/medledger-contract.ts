@@ -21,7 +21,14 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 import { authorizeAccess, authorizeCohort } from './access.js';
 import { listAccessRequests, requestAccess, respondToAccessRequest } from './access-requests.js';
 import { getAuditTrail, parseAuditTrailQuery } from './audit-trail.js';
-import { getConsentHistory, getMyConsents, parseConsentId, putConsent, revokeConsent } from './consents.js';
+import {
+  getConsentHistory,
+  getMyConsents,
+  listPatientsSharingWithMe,
+  parseConsentId,
+  putConsent,
+  revokeConsent,
+} from './consents.js';
 import {
   breakGlass,
   getMyEmergencyGrants,
@@ -148,6 +155,13 @@ export class MedledgerContract extends Contract {
   @Returns('string')
   async GetConsentHistory(ctx: Context, input: string): Promise<string> {
     return run(ctx, (tx) => getConsentHistory(tx, parseConsentId(input)));
+  }
+
+  /** A clinician's patients whose active consent names them (or their organisation) for treatment. */
+  @Transaction(false)
+  @Returns('string')
+  async ListPatientsSharingWithMe(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => listPatientsSharingWithMe(tx));
   }
 
   @Transaction()

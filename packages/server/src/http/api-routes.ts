@@ -73,6 +73,12 @@ export function registerApiRoutes(
     medledger.access.respond(await withCaller(request), id(request), 'deny', body(request)),
   );
 
+  app.get(
+    '/api/shared-patients',
+    tags('access', 'Patients whose active consent names the clinician or their organisation for treatment (ids only)'),
+    async (request) => medledger.access.sharedPatients(await withCaller(request)),
+  );
+
   app.post(
     '/api/break-glass',
     tags('emergency', 'Emergency access with a mandatory reason (clinicians)'),

@@ -88,6 +88,11 @@ export class AccessService {
     ).value;
   }
 
+  /** Patients whose active consent names the calling clinician (or their organisation) for treatment: ids only. */
+  async sharedPatients(caller: Caller): Promise<Array<{ patientId: string; consentId: string }>> {
+    return this.gateway.evaluate(caller.account.username, 'ListPatientsSharingWithMe');
+  }
+
   async breakGlass(caller: Caller, body: Record<string, unknown>): Promise<EmergencyGrant> {
     return this.withText(freeText(body.reason, 'reason', true), async (reasonHash) => {
       const input = { patientId: body.patient, reasonHash, reasonCode: body.reasonCode ?? 'other' };

@@ -42,6 +42,12 @@ export interface AccessRequest {
   readonly consentId?: string;
 }
 
+/** A patient whose active consent names the clinician (or their organisation) for treatment. */
+export interface SharedPatient {
+  readonly patientId: string;
+  readonly consentId: string;
+}
+
 export interface EmergencyGrant {
   readonly id: string;
   readonly patientId: string;

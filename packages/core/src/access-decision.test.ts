@@ -350,6 +350,35 @@ void describe('isGrantActive', () => {
   void it('is not active when there is no grant', () => {
     assert.equal(isGrantActive(undefined, NOW), false);
   });
+
+  void it('is not active once the patient ended it, though it has not expired', () => {
+    const ended: EmergencyGrant = {
+      ...ACTIVE_GRANT,
+      endedAt: '2025-06-01T12:00:00Z',
+      endedBy: 'Patient/p-7f3a',
+      endReason: 'revoked-by-patient',
+    };
+    assert.equal(isGrantActive(ended, at('2025-06-01T12:30:00.000Z')), false);
+    assert.equal(isGrantActive(ACTIVE_GRANT, at('2025-06-01T12:30:00.000Z')), true);
+  });
+});
+
+void describe('decideRecordAccess: a break-glass grant the patient ended', () => {
+  void it('falls back to the consent decision: denied by the objection, default deny without one', () => {
+    const ended: EmergencyGrant = { ...ACTIVE_GRANT, endedAt: '2025-06-01T11:30:00Z', endReason: 'revoked-by-patient' };
+    assertPermit(
+      decideRecordAccess(input(DR_B, 'ETREAT', { emergencyGrant: ACTIVE_GRANT }), fact()),
+      'emergency-grant',
+      [],
+      'g-1',
+    );
+    assertDeny(decideRecordAccess(input(DR_B, 'ETREAT', { emergencyGrant: ended }), fact()), DENY_REASONS.defaultDeny);
+    assertDeny(
+      decideRecordAccess(input(DR_B, 'ETREAT', { emergencyGrant: ended, consents: [OPTOUT_ALL] }), fact()),
+      DENY_REASONS.deniedByConsent,
+      ['Consent/c-x/_history/1'],
+    );
+  });
 });
 
 void describe('decideRecordAccess: insurer (HPAYMT)', () => {

@@ -67,9 +67,14 @@ export function roleMayAssert(role: Role, purpose: Purpose): boolean {
   return ROLE_PURPOSES[role].includes(purpose);
 }
 
-/** Whether an emergency grant is in force at `time` (epoch ms). */
+/** Whether an emergency grant is in force at `time` (epoch ms): started, not expired, and not ended by the patient. */
 export function isGrantActive(grant: EmergencyGrant | undefined, time: number): grant is EmergencyGrant {
-  return grant !== undefined && Date.parse(grant.startedAt) <= time && time < Date.parse(grant.expiresAt);
+  return (
+    grant !== undefined &&
+    grant.endedAt === undefined &&
+    Date.parse(grant.startedAt) <= time &&
+    time < Date.parse(grant.expiresAt)
+  );
 }
 
 /** Whether a study may be used at `time`: approved, and not past its end. */

@@ -7,6 +7,7 @@ export type AuditKind =
   | 'search'
   | 'access-denied'
   | 'break-glass-start'
+  | 'break-glass-end'
   | 'emergency-review'
   | 'consent-create'
   | 'consent-update'

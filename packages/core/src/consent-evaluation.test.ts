@@ -5,6 +5,8 @@ import type { ConsentAction } from './codes.js';
 import { parseFhirConsent } from './consent-fhir.js';
 import {
   combineConsents,
+  consentRecipients,
+  consentSharesForTreatment,
   evaluateConsent,
   provisionMatches,
   recordConfidentiality,
@@ -795,5 +797,42 @@ void describe('the Medledger OPTIN rule (documented on evaluateConsent)', () => 
         deciding: ['Consent/c-r/_history/1'],
       },
     );
+  });
+});
+
+void describe('consentRecipients and consentSharesForTreatment (the clinician\'s "shared with you" list)', () => {
+  const A = fromFhir('c-a', PROVISION_A, 'OPTIN');
+  const B = fromFhir('c-b', PROVISION_B, 'OPTOUT');
+  const D = fromFhir('c-d', PROVISION_D, 'OPTIN');
+  const E = fromFhir('c-e', PROVISION_E, 'OPTOUT');
+
+  void it('indexes every recipient, root and nested, sorted', () => {
+    assert.deepEqual(consentRecipients(A), ['Group/HospitalBMSP-clinician']);
+    assert.deepEqual(consentRecipients(B), ['Practitioner/dr-lee']);
+    assert.deepEqual(
+      consentRecipients(
+        stored(
+          'c-2',
+          prov('deny', { provision: [prov('permit', { actor: [{ role: 'IRCP', reference: 'Z/z' }] })] }),
+          'OPTIN',
+        ),
+      ),
+      ['Z/z'],
+    );
+  });
+
+  void it('lists the practitioner or the organisation group a treatment permit names, while it is in force', () => {
+    assert.equal(consentSharesForTreatment(A, DR_LEE, JUNE_2025), true, 'example (a): Group/HospitalBMSP-clinician');
+    assert.equal(consentSharesForTreatment(B, DR_LEE, JUNE_2025), true, 'example (b): a root permit naming dr-lee');
+    assert.equal(consentSharesForTreatment(B, DR_OTHER, JUNE_2025), false, 'another practitioner of the same org');
+    assert.equal(consentSharesForTreatment(A, DR_A, JUNE_2025), false, 'another organisation');
+    assert.equal(consentSharesForTreatment(A, DR_LEE, Date.parse('2026-01-02T00:00:00Z')), false, 'after the period');
+  });
+
+  void it('does not list for other purposes, objections or inactive consents', () => {
+    assert.equal(consentSharesForTreatment(D, who('InsurerMSP', 'clinician', 'x'), JUNE_2025), false, 'HPAYMT');
+    assert.equal(consentSharesForTreatment(E, DR_A, JUNE_2025), false, 'example (e) is a deny naming HospitalA');
+    const revoked = fromFhir('c-r', PROVISION_A, 'OPTIN', 'inactive');
+    assert.equal(consentSharesForTreatment(revoked, DR_LEE, JUNE_2025), false);
   });
 });

@@ -179,3 +179,40 @@ export function combineConsents(
   if (permitting.length > 0) return { decision: 'permit', deciding: permitting };
   return { decision: 'none', deciding: [] };
 }
+
+const RECIPIENT_ROLES: ReadonlySet<string> = new Set(['IRCP', 'PRCP']);
+
+function recipients(provision: Provision): string[] {
+  return provision.actor.filter((actor) => RECIPIENT_ROLES.has(actor.role)).map((actor) => actor.reference);
+}
+
+/** Every recipient (IRCP/PRCP actor) a consent names, root and nested, sorted: the keys of the contract's index. */
+export function consentRecipients(consent: ConsentRecord): string[] {
+  const found = new Set<string>();
+  const visit = (provision: Provision): void => {
+    for (const reference of recipients(provision)) found.add(reference);
+    provision.provision.forEach(visit);
+  };
+  visit(consent.provision);
+  return [...found].sort();
+}
+
+/**
+ * Whether an active consent names the requester (their Practitioner, Organization or Group identity) as a recipient of
+ * a permit for treatment access at `time`: the root permit, or a permit child under a root that applies. It says only
+ * that the patient shares something with them; each read is still decided record by record.
+ */
+export function consentSharesForTreatment(consent: ConsentRecord, requester: Requester, time: number): boolean {
+  if (consent.status !== 'active') return false;
+  const names = (provision: Provision): boolean =>
+    recipients(provision).some((reference) => requester.references.includes(reference));
+  const applies = (provision: Provision): boolean =>
+    periodContains(provision.period, time) &&
+    (recipients(provision).length === 0 || names(provision)) &&
+    (provision.action.length === 0 || provision.action.includes('access')) &&
+    (provision.purpose.length === 0 || purposeMatches(provision.purpose, 'TREAT'));
+  const root = consent.provision;
+  if (!applies(root)) return false;
+  if (root.type === 'permit' && names(root)) return true;
+  return root.provision.some((child) => child.type === 'permit' && applies(child) && (names(root) || names(child)));
+}

@@ -61,8 +61,16 @@ export interface EmergencyGrant {
   readonly reviewedBy?: string;
   readonly reviewedAt?: string;
   readonly reviewNoteHash?: string;
+  /** Set when the grant was ended before it expired; an ended grant permits nothing (the review still happens). */
+  readonly endedAt?: string;
+  /** `Patient/{id}` of the patient who ended it. */
+  readonly endedBy?: string;
+  readonly endReason?: EmergencyEndReason;
   readonly txId: string;
 }
+
+/** Why a grant ended before its expiry. */
+export type EmergencyEndReason = 'revoked-by-patient';
 
 export type AccessRequestStatus = 'pending' | 'approved' | 'denied' | 'expired';
 

@@ -379,6 +379,17 @@ export function parseReviewEmergency(text: string): ReviewEmergencyInput {
   };
 }
 
+export interface RevokeEmergencyInput {
+  readonly grantId: string;
+}
+
+/** `{"grantId"}`: the grant is looked up under the calling patient's own id, so no patient id is passed. */
+export function parseRevokeEmergency(text: string): RevokeEmergencyInput {
+  const input = parseJsonObject(text, 'RevokeEmergencyAccess input');
+  onlyKnownKeys(input, ['grantId'], 'RevokeEmergencyAccess input');
+  return { grantId: expectString(input.grantId, PATTERNS.grantId, 'grantId') };
+}
+
 export interface ProposeStudyInput {
   readonly purpose: string;
   readonly resourceTypes: readonly string[];

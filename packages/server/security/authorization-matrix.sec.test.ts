@@ -58,8 +58,11 @@ const TABLE: Readonly<Record<string, string>> = {
   'search bob Observations': /*                   */ 'DDADADDDDDDD',
   'create Patient': /*                            */ 'DDDAADDDDDDD',
   'break-glass on bob': /*                        */ 'DDDAADDDDDDD',
+  'list alice as sharing with me': /*             */ 'DDDDCDDDDDDD', // her consent names HospitalB's clinicians
   'request access to alice': /*                   */ 'DDDAADADDDDD', // researchers only under an approved study
   'list emergency reviews': /*                    */ 'DDDDDADDDDDD',
+  "list alice's emergency grants": /*             */ 'DEDDDDDDDDDD', // the patient's own, and only while one exists
+  'revoke an emergency grant on alice': /*        */ 'DADDDDDDDDDD', // only the patient; not the clinician, not an officer
   'review a break-glass on a HospitalA patient': /* */ 'DDDDDADDDDDD', // the patient's hospital reviews, not dr.house's
   'propose a study': /*                           */ 'DDDDDDDDADDD',
   'decide a study': /*                            */ 'DDDDDDDDDADD',
@@ -82,6 +85,7 @@ const ONCE = new Set([
   'break-glass on bob',
   'request access to alice',
   'list emergency reviews',
+  'revoke an emergency grant on alice',
   'review a break-glass on a HospitalA patient',
   'propose a study',
   'decide a study',
@@ -228,6 +232,11 @@ const CALLS: Readonly<Record<string, Call>> = {
         reasonCode: 'unconscious-patient',
       }),
     ),
+  'list alice as sharing with me': async (w, c) => {
+    const response = await as(c, w, 'GET', '/api/shared-patients');
+    if (!verdict(response)) return false;
+    return (response.body as unknown as Array<{ patientId: string }>).some((entry) => entry.patientId === c.alice);
+  },
   'request access to alice': async (w, c) =>
     verdict(
       await as(c, w, 'POST', '/api/access-requests', {
@@ -237,6 +246,29 @@ const CALLS: Readonly<Record<string, Call>> = {
       }),
     ),
   'list emergency reviews': async (w, c) => verdict(await as(c, w, 'GET', '/api/emergency-reviews')),
+  "list alice's emergency grants": async (w, c) => {
+    const response = await as(c, w, 'GET', '/api/emergency-grants');
+    if (!verdict(response)) return false;
+    // Grants the revoke row made and alice ended are listed too; the row is about the one in force.
+    const grants = response.body as unknown as Array<{ patientId: string; endedAt?: string }>;
+    return grants.some((grant) => grant.patientId === c.alice && grant.endedAt === undefined);
+  },
+  'revoke an emergency grant on alice': async (w, c) => {
+    const glass = await c.server.as('dr.house', 'POST', '/api/break-glass', {
+      patient: `Patient/${c.alice}`,
+      reason: 'matrix revoke row',
+      reasonCode: 'unconscious-patient',
+    });
+    assert.equal(glass.status, 201, glass.text);
+    const url = `/api/emergency-grants/${String(glass.body.id)}/revoke`;
+    const allowed = verdict(await as(c, w, 'POST', url));
+    // A grant the caller could not end must not outlive the row and widen the ETREAT rows: alice ends it.
+    if (!allowed) {
+      const ended = await c.server.as('alice', 'POST', url);
+      assert.equal(ended.status, 200, ended.text);
+    }
+    return allowed;
+  },
   'review a break-glass on a HospitalA patient': async (w, c) => {
     // A new HospitalA patient each time, so that no grant on alice outlives this row and changes other rows.
     const patient = await c.server.as('dr.grey', 'POST', '/fhir/Patient', {

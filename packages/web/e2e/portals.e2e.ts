@@ -3,15 +3,164 @@
 // saves a screenshot of each portal's main page to docs/screenshots/; audits accessibility (axe) at the key states.
 // Run: npm run test:e2e (installs chromium with apt-get when /usr/bin/chromium is missing).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createAudit } from './accessibility.js';
-import { ROOT, inDays, nav as navTo, signIn as signInAs, signOut as signOutOf, startHarness } from './harness.js';
+import {
+  PASSWORD,
+  ROOT,
+  inDays,
+  nav as navTo,
+  signIn as signInAs,
+  signOut as signOutOf,
+  startHarness,
+} from './harness.js';
 import type { Harness } from './harness.js';
 
 const SHOTS = join(ROOT, 'docs', 'screenshots');
+type Json = Record<string, unknown>;
+
+/**
+ * How many synthetic HospitalA patients opt in to research, so that the research step trains a model: it needs at
+ * least 20 training and 10 held-out complete cases (adults with every predictor), with both outcomes in each part.
+ */
+const RESEARCH_COHORT = 44;
+
+/**
+ * The patients' FHIR transaction Bundles, from the analytics package's seeded generator (the one `medledger demo`
+ * imports). It runs in a child process: the web package itself talks to Medledger over HTTP only.
+ */
+function syntheticBundles(count: number): Json[] {
+  const script =
+    "const { generatePatientBundle } = require('@medledger/analytics');" +
+    `process.stdout.write(JSON.stringify(Array.from({ length: ${String(count)} }, ` +
+    "(_, i) => generatePatientBundle({ seed: 'medledger-demo' }, i))));";
+  const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as Json[];
+}
+
+/** LOINC codes of the model's predictors: BMI, glucose, HbA1c, the blood-pressure panel, smoking status. */
+const PREDICTOR_CODES: ReadonlySet<string> = new Set(['39156-5', '2339-0', '4548-4', '85354-9', '72166-2']);
+
+type Entry = Json & { resource: Json };
+
+function loincOf(resource: Json): string {
+  const coding = (resource.code as { coding?: Array<{ code?: string }> } | undefined)?.coding;
+  return coding?.[0]?.code ?? '';
+}
+
+/**
+ * Keeps only what the risk model reads — the Patient, their Conditions and the latest Observation of each predictor —
+ * so that each study query over the cohort releases a few hundred records, not thousands (and imports as fast).
+ * Encounters are left out, so the kept resources' links to them go too.
+ */
+function modelInputs(bundle: Json): Json {
+  const entries = bundle.entry as Entry[];
+  const latest = new Map<string, Entry>();
+  for (const entry of entries) {
+    const code = loincOf(entry.resource);
+    const current = latest.get(code);
+    const when = (e: Entry): string =>
+      typeof e.resource.effectiveDateTime === 'string' ? e.resource.effectiveDateTime : '';
+    if (entry.resource.resourceType === 'Observation' && PREDICTOR_CODES.has(code)) {
+      if (current === undefined || when(current) < when(entry)) latest.set(code, entry);
+    }
+  }
+  const kept = entries.filter(
+    (entry) =>
+      entry.resource.resourceType === 'Patient' ||
+      entry.resource.resourceType === 'Condition' ||
+      latest.get(loincOf(entry.resource)) === entry,
+  );
+  return {
+    ...bundle,
+    entry: kept.map((entry) => {
+      const { encounter: _encounter, ...resource } = entry.resource;
+      return { ...entry, resource };
+    }),
+  };
+}
+
+/** A research opt-in (FHIR-CONVENTIONS §1.1 form): ResearchMSP may use the patient's data for HRESCH. */
+function researchConsent(patient: string): Json {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: { reference: patient },
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: {
+      type: 'deny',
+      provision: [
+        {
+          type: 'permit',
+          actor: [
+            {
+              role: {
+                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
+              },
+              reference: { reference: 'Organization/ResearchMSP' },
+            },
+          ],
+          action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'use' }] }],
+          purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HRESCH' }],
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * Imports the research cohort over the API as HospitalA would (dr.grey posts each Bundle, admin.hospa gives the patient
+ * a login) and has each patient opt in to research with their own login.
+ */
+async function seedResearchCohort(base: string): Promise<void> {
+  const token = async (username: string): Promise<string> => {
+    const response = await fetch(`${base}/auth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username, password: PASSWORD }),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    return (JSON.parse(text) as { access_token: string }).access_token;
+  };
+  const send = async (bearer: string, path: string, body: Json): Promise<Json> => {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.ok, `${path}: ${String(response.status)} ${text}`);
+    return JSON.parse(text) as Json;
+  };
+  const started = Date.now();
+  const [clinician, admin] = [await token('dr.grey'), await token('admin.hospa')];
+  const importOne = async (bundle: Json, index: number): Promise<void> => {
+    const created = await send(clinician, '/fhir', modelInputs(bundle));
+    const locations = (created.entry as Array<{ response: { location: string } }>).map((e) => e.response.location);
+    const patient = locations.find((location) => location.startsWith('Patient/'))?.replace(/\/_history\/.*$/, '');
+    assert.ok(patient !== undefined, 'the transaction created a Patient');
+    const username = `cohort.${String(index)}`;
+    await send(admin, '/api/admin/users', { username, role: 'patient', patient, password: PASSWORD });
+    await send(await token(username), '/fhir/Consent', researchConsent(patient));
+  };
+  // A few at a time: the ledger commits concurrent transactions in the same blocks.
+  const bundles = syntheticBundles(RESEARCH_COHORT);
+  for (let start = 0; start < bundles.length; start += 4) {
+    await Promise.all(bundles.slice(start, start + 4).map((bundle, i) => importOne(bundle, start + i)));
+  }
+  console.log(`# research cohort: ${String(bundles.length)} patients imported in ${String(Date.now() - started)} ms`);
+}
 
 let failed = false;
 
@@ -32,8 +181,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   let base = '';
   let context: BrowserContext;
   let page: Page;
+  /** dr.house's page while he holds emergency access to alice's chart (the countdown lives in that page). */
+  let house: Page | undefined;
   let alicePatientId = '';
   const audit = createAudit();
+  /** The research cohort's import, started in the background once the steps it could disturb are done. */
+  let cohort: Promise<Error | undefined> | undefined;
 
   async function signIn(username: string, on: Page = page): Promise<void> {
     await signInAs(on, base, username);
@@ -128,8 +281,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
 
   step('dr.house sees exactly what alice shared, and "not shared with you" for the rest', async () => {
     await signIn('dr.house');
-    await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
-    await page.getByRole('button', { name: 'Open chart', exact: true }).click();
+    // Her consent names him: she is on his list without a search, by her Medledger ID only.
+    const listed = page.getByRole('row', { name: /shared with you/ });
+    await listed.waitFor();
+    assert.equal(await listed.count(), 1, 'only the patient who shared with him');
+    assert.match((await listed.textContent()) ?? '', new RegExp(alicePatientId));
+    await listed.getByRole('button', { name: /Open chart of/ }).click();
     await page.getByRole('heading', { level: 3, name: /Alice Anders/ }).waitFor();
     const records = page.getByTestId('chart-record');
     await records.first().waitFor();
@@ -154,6 +311,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
 
     await signIn('dr.house');
+    await page.getByText('Search by name to list your patients.').waitFor();
+    assert.equal(await page.getByRole('row', { name: /shared with you/ }).count(), 0, 'no longer listed');
     await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await page.getByRole('button', { name: 'Open chart', exact: true }).click();
     const notShared = page.getByTestId('not-shared');
@@ -175,7 +334,9 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.match((await countdown.textContent()) ?? '', /Emergency access: \d+:\d\d:\d\d left/);
     await page.getByText('Hypertension').waitFor();
     await page.getByText('Heart rate').waitFor();
-    await signOut();
+    // dr.house stays signed in on this page with his countdown; the story goes on in a new page.
+    house = page;
+    page = await context.newPage();
   });
 
   step('alice sees the emergency alert and the highlighted entry in her access log', async () => {
@@ -194,12 +355,39 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
   });
 
+  step('alice ends dr.house\'s emergency access; his next emergency read shows "not shared"', async () => {
+    await signIn('alice');
+    await nav('Who can see my data');
+    const grant = page.getByTestId('active-emergency');
+    await grant.waitFor();
+    assert.match((await grant.textContent()) ?? '', /Dr\. Gregory House \(Hospital B\) since .*Unconscious/);
+    await grant.getByRole('button', { name: 'End emergency access' }).click();
+    await page.getByRole('button', { name: 'End access now' }).click();
+    const ended = page.getByTestId('ended-emergency');
+    await ended.waitFor();
+    assert.match((await ended.textContent()) ?? '', /Dr\. Gregory House .*; you ended it at/);
+    assert.equal(await page.getByTestId('active-emergency').count(), 0);
+    await signOut();
+
+    assert.ok(house !== undefined, 'dr.house broke the glass in the step before');
+    // Reopening the chart reads with ETREAT again (the countdown is still running in his page): now refused.
+    await house.getByRole('button', { name: '← All patients' }).click();
+    await house.getByLabel(/^Medledger ID/).fill(alicePatientId);
+    await house.getByRole('button', { name: 'Open chart', exact: true }).click();
+    await house.getByTestId('emergency-countdown').waitFor();
+    await house.getByTestId('not-shared').waitFor();
+    assert.equal(await house.getByTestId('chart-record').count(), 0);
+    await house.close();
+    house = undefined;
+  });
+
   step("po.hospa (alice's hospital) sees the emergency access in the audit log and reviews it", async () => {
     await signIn('po.hospa');
     await page.getByRole('heading', { level: 2, name: 'Emergency access reviews' }).waitFor();
     const item = page.getByTestId('review-item');
     await item.waitFor();
     assert.match((await item.textContent()) ?? '', /Unconscious in the emergency department/);
+    assert.match((await item.textContent()) ?? '', /ended early by the patient/, 'ended early, still reviewed');
     await a11y('privacy officer: review queue');
     await shot('privacy-officer');
     await nav('Audit log');
@@ -271,6 +459,11 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   });
 
   step('dr.house asks for access; alice sees the badge and approves it, narrower; he then lists her', async () => {
+    // Settled to its error (or undefined), so that a failure is reported by the research step and nowhere else.
+    cohort = seedResearchCohort(base).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error : new Error('the research cohort import failed')),
+    );
     await signIn('dr.house');
     await page.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await page.getByRole('button', { name: 'Open chart', exact: true }).click();
@@ -445,6 +638,10 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   });
 
   step('res.rosa sees DP charts and the cohort size, is told when the budget runs out, exports, trains', async () => {
+    const seeding = Date.now();
+    const failure = await (cohort ?? seedResearchCohort(base).then(() => undefined));
+    if (failure !== undefined) throw failure;
+    console.log(`# research cohort: waited ${String(Date.now() - seeding)} ms for its import`);
     await signIn('res.rosa');
     await page.getByRole('button', { name: `Open ${studyId}` }).click();
     await page.getByRole('heading', { level: 3, name: `Study ${studyId}` }).waitFor();
@@ -472,9 +669,12 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
       .getByText(/k = 5 on/)
       .waitFor();
 
-    // The demo's two patients have no research consent, so the cohort is empty: the server explains why.
+    // The synthetic cohort opted in to research (alice and bob did not): the model trains on it.
     await page.getByRole('button', { name: 'Train model' }).click();
-    await page.getByRole('alert').filter({ hasText: 'The model was not trained' }).waitFor();
+    const model = page.getByText(/Held-out AUC/);
+    await model.waitFor();
+    const auc = Number(/Held-out AUC\s*([\d.]+)/.exec((await model.textContent()) ?? '')?.[1]);
+    assert.ok(auc >= 0.5 && auc <= 1, `a held-out AUC is shown: ${String(auc)}`);
     await page.getByLabel(/^Epsilon for this request/).fill('0.6');
     await page.getByRole('button', { name: 'Draw charts' }).click();
     await page.getByRole('alert').filter({ hasText: 'Privacy budget exhausted' }).waitFor({ state: 'detached' });

@@ -85,7 +85,7 @@ const CALLERS = {
 } as const satisfies Record<string, { mspId: string; role: Role; uid: string }>;
 type Caller = keyof typeof CALLERS;
 
-/** The contract's 24 transactions, in the order of the chaincode README. */
+/** The contract's 27 transactions, in the order of the chaincode README. */
 const TRANSACTIONS = [
   'RegisterPatient',
   'WhoAmI',
@@ -97,10 +97,13 @@ const TRANSACTIONS = [
   'RevokeConsent',
   'GetMyConsents',
   'GetConsentHistory',
+  'ListPatientsSharingWithMe',
   'RequestAccess',
   'RespondToAccessRequest',
   'ListAccessRequests',
   'BreakGlass',
+  'RevokeEmergencyAccess',
+  'GetMyEmergencyGrants',
   'ReviewEmergencyAccess',
   'ListPendingEmergencyReviews',
   'SetEmergencyPolicy',
@@ -128,6 +131,7 @@ type State =
   | 'emergency expired'
   | 'emergency, other clinician'
   | 'objection + emergency'
+  | 'emergency revoked' // the caller broke the glass, then the patient ended the grant early
   | 'permit, study unapproved'
   // scenarios of the other transactions
   | '—' // nothing beyond the two patients and the target record
@@ -137,7 +141,8 @@ type State =
   | 'request expired' // ... and the patient answers 8 days later (requests expire after 7)
   | 'grant of home dr' // clinician-home broke the glass for the patient
   | 'grant of other-org dr' // clinician-other-org broke the glass for the patient
-  | 'grant reviewed' // ... and po-other-org already reviewed it
+  | 'grant reviewed' // ... and po-home already reviewed it
+  | 'grant ended' // ... and the patient already ended it (RevokeEmergencyAccess)
   | 'study proposed' // researcher proposed a study
   | 'study approved' // ... and ethics approved it
   | 'accessed by other org' // clinician-other-org called AuthorizeAccess for the patient (an event involving it)
@@ -318,6 +323,27 @@ const CONSENTS: readonly Row[] = [
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'GetConsentHistory', purpose: '—', state: 'active permit', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  // ListPatientsSharingWithMe: clinicians; the patient is listed while an active treatment permit names the caller.
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'none',              as: 'clinician-home',      expect: 'deny', code: 'withheld' },    // own-org patients are found by name, not here
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'clinician-home',      expect: 'allow' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'none',              as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'clinician-other-org', expect: 'allow' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'permit + deny HIV', as: 'clinician-other-org', expect: 'allow' },                          // something is still shared
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'expired',           as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'revoked',           as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'other patient',     as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'other org',         as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // a consent naming someone else is not read
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'objection',         as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // a deny naming the caller shares nothing
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'emergency active',  as: 'clinician-other-org', expect: 'deny', code: 'withheld' },    // break-glass is not a consent
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'ListPatientsSharingWithMe', purpose: '—', state: 'active permit',     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
 ];
 
 // prettier-ignore
@@ -379,6 +405,35 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'BreakGlass',                  purpose: 'ETREAT', state: '—',                     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  // RevokeEmergencyAccess {grantId} of clinician-other-org's grant: only the patient it is about ends it early; a reviewed
+  // grant can still be ended, an ended one not again. The grant is looked up under the caller's own patient id.
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'allow' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'patient',             expect: 'allow' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant reviewed',        as: 'patient',             expect: 'allow' },                         // the review does not end the grant
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant ended',           as: 'patient',             expect: 'deny', code: 'CONFLICT' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },    // the clinician cannot end (or hide) their own grant
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },    // officers review; the patient decides
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'RevokeEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
+  // GetMyEmergencyGrants: the patient sees the grants on their own data.
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'allow' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant ended',           as: 'patient',             expect: 'allow' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'withheld' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetMyEmergencyGrants',        purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
   // ReviewEmergencyAccess {grantId, patientId, outcome}: a privacy officer of the patient's home org (the custodian). Others: as if missing.
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
@@ -394,6 +449,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },
   { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant of home dr',      as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },
+  { tx: 'ReviewEmergencyAccess',       purpose: '—',      state: 'grant ended',           as: 'po-home',             expect: 'allow' },                         // ending it early does not skip the review
   // ListPendingEmergencyReviews: privacy officers, their own org's queue (break-glass on its patients).
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
@@ -408,6 +464,7 @@ const EMERGENCY: readonly Row[] = [
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of other-org dr', as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of home dr',      as: 'po-home',             expect: 'allow' },
   { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant of home dr',      as: 'po-other-org',        expect: 'deny', code: 'withheld' },
+  { tx: 'ListPendingEmergencyReviews', purpose: '—',      state: 'grant ended',           as: 'po-home',             expect: 'allow' },                         // still queued after the patient ended it
   // SetEmergencyPolicy {durationMinutes: 60}: an admin, for their own org.
   { tx: 'SetEmergencyPolicy',          purpose: '—',      state: '—',                     as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
   { tx: 'SetEmergencyPolicy',          purpose: '—',      state: '—',                     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
@@ -467,6 +524,7 @@ const READ_GATE: readonly Row[] = [
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency expired',          as: 'clinician-home',      expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency, other clinician', as: 'clinician-home',      expect: 'deny', code: 'withheld' }, // a grant is personal
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'objection + emergency',      as: 'clinician-home',      expect: 'allow' },                  // a grant overrides consent denies
+  { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency revoked',          as: 'clinician-home',      expect: 'deny', code: 'withheld' }, // the patient ended the grant early
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'none',                       as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'active permit',              as: 'clinician-other-org', expect: 'allow' },
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'permit + deny HIV',          as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
@@ -479,6 +537,7 @@ const READ_GATE: readonly Row[] = [
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency expired',          as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency, other clinician', as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'objection + emergency',      as: 'clinician-other-org', expect: 'allow' },
+  { tx: 'AuthorizeAccess', purpose: 'ETREAT',  state: 'emergency revoked',          as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
   // HPAYMT (§5): a consent permits.
   { tx: 'AuthorizeAccess', purpose: 'HPAYMT',  state: 'none',                       as: 'insurer',             expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeAccess', purpose: 'HPAYMT',  state: 'active permit',              as: 'insurer',             expect: 'allow' },
@@ -958,6 +1017,10 @@ const STATES: Readonly<Record<State, Setup>> = {
     await putConsent(w, 'patient', objection(actorFor(w, row.as), row), 'OPTOUT');
     await breakGlass(w, row.as);
   },
+  'emergency revoked': async (w, row) => {
+    const grant = await breakGlass(w, row.as);
+    await call(w, 'patient', 'RevokeEmergencyAccess', { grantId: grant.id });
+  },
   'permit, study unapproved': async (w, row) => {
     await putConsent(w, 'patient', optIn(permit(actorFor(w, row.as), row)));
   },
@@ -982,6 +1045,10 @@ const STATES: Readonly<Record<State, Setup>> = {
       patientId: w.patientId,
       outcome: 'justified',
     });
+  },
+  'grant ended': async (w) => {
+    const grant = await breakGlass(w, 'clinician-other-org');
+    w.grant = await call<EmergencyGrant>(w, 'patient', 'RevokeEmergencyAccess', { grantId: grant.id });
   },
   'study proposed': nothing,
   'study approved': nothing,
@@ -1111,6 +1178,21 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
     input: (w) => ({ consentId: w.consentId }),
     missing: () => ({ consentId: MISSING.consent }),
   }),
+  ListPatientsSharingWithMe: spec<Array<{ patientId: string; consentId: string }>>({
+    evaluate: true,
+    input: () => undefined,
+    shows: (patients, w) => patients.some((shared) => shared.patientId === w.patientId),
+    verify: (w, row, patients, shown) => {
+      // Nothing else: at most the patient whose consent (the row's) names the caller, through that consent.
+      const granter = row.state === 'other patient' ? w.otherPatientId : w.patientId;
+      assert.deepEqual(
+        patients,
+        shown || row.state === 'other patient' ? [{ patientId: granter, consentId: w.consentId }] : [],
+        'lists exactly the patient whose consent names the caller',
+      );
+      return Promise.resolve();
+    },
+  }),
   RequestAccess: spec({
     input: (w, row) => ({
       patientId: w.patientId,
@@ -1137,6 +1219,49 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
       ...(row.state === 'no reason' ? {} : { reasonHash: sha256('unconscious on arrival') }),
     }),
     missing: () => ({ patientId: MISSING.patient, reasonHash: sha256('unconscious on arrival') }),
+  }),
+  RevokeEmergencyAccess: spec<EmergencyGrant>({
+    input: (w) => ({ grantId: w.grant?.id }),
+    missing: () => ({ grantId: MISSING.grant }),
+    verify: async (w, _row, ended) => {
+      assert.equal(ended.endReason, 'revoked-by-patient');
+      assert.equal(ended.endedBy, `Patient/${w.patientId}`);
+      assert.ok(ended.endedAt !== undefined && ended.endedAt < ended.expiresAt, 'ended before it expired');
+      if (w.grant?.review === 'pending') {
+        const queue = await call<EmergencyGrant[]>(w, 'po-home', 'ListPendingEmergencyReviews', undefined, {
+          evaluate: true,
+        });
+        assert.ok(
+          queue.some((grant) => grant.id === ended.id && grant.endedAt === ended.endedAt),
+          'still queued for review',
+        );
+      }
+      const clinicianOrgOfficer = w.grant?.clinician.mspId === 'HospitalBMSP' ? 'po-other-org' : 'po-home';
+      for (const as of ['patient', 'po-home', clinicianOrgOfficer] as const) {
+        const { events } = await call<{ events: AuditRecord[] }>(
+          w,
+          as,
+          'GetAuditTrail',
+          { pageSize: 500 },
+          { evaluate: true },
+        );
+        assert.ok(
+          events.some((event) => event.kind === 'break-glass-end' && event.grantId === ended.id),
+          `${as} sees that the patient ended the grant`,
+        );
+      }
+      const clinician = w.grant?.clinician.mspId === 'HospitalBMSP' ? 'clinician-other-org' : 'clinician-home';
+      const read = await call<AuthorizeAccessResult>(w, clinician, 'AuthorizeAccess', {
+        patientId: w.patientId,
+        purpose: 'ETREAT',
+      });
+      assert.deepEqual(read.records, [], "the clinician's next emergency read is refused");
+    },
+  }),
+  GetMyEmergencyGrants: spec<EmergencyGrant[]>({
+    evaluate: true,
+    input: () => undefined,
+    shows: (grants, w) => grants.some((grant) => grant.id === w.grant?.id && grant.endedAt === w.grant.endedAt),
   }),
   ReviewEmergencyAccess: spec({
     input: (w) => ({ grantId: w.grant?.id, patientId: w.patientId, outcome: 'justified' }),

@@ -1,4 +1,6 @@
 import {
+  consentRecipients,
+  consentSharesForTreatment,
   DomainError,
   expectString,
   onlyKnownKeys,
@@ -45,6 +47,7 @@ export async function storeConsentVersion(tx: Tx, patient: PatientRecord, input:
     txId: tx.txId,
   };
   await saveConsent(tx, record);
+  await reindexRecipients(tx, previous, record);
   await audit(tx, {
     kind: previous ? 'consent-update' : 'consent-create',
     patientId: patient.id,
@@ -57,6 +60,46 @@ export async function storeConsentVersion(tx: Tx, patient: PatientRecord, input:
   });
   tx.emit('ConsentChanged', { patientId: patient.id, consentId: id, version: record.version, status: record.status });
   return record;
+}
+
+/**
+ * The recipient index (recipient reference, patient, consent) of active consents, so that a clinician's "shared with
+ * me" list reads only the consents that name one of their identities.
+ */
+async function reindexRecipients(tx: Tx, previous: ConsentRecord | undefined, current: ConsentRecord): Promise<void> {
+  const before = previous?.status === 'active' ? consentRecipients(previous) : [];
+  const after = current.status === 'active' ? consentRecipients(current) : [];
+  const key = (reference: string): string => tx.key(KEYS.consentByRecipient, reference, current.patientId, current.id);
+  for (const reference of before) if (!after.includes(reference)) await tx.delete(key(reference));
+  for (const reference of after) {
+    if (!before.includes(reference))
+      await tx.put(key(reference), { patientId: current.patientId, consentId: current.id });
+  }
+}
+
+export interface SharedPatient {
+  readonly patientId: string;
+  /** The consent that shares with the caller (the first one, by id, when there are several). */
+  readonly consentId: string;
+}
+
+/**
+ * The patients whose active consent names the calling clinician, their organisation or their organisation's clinicians
+ * as recipients of a treatment permit, by patient id. Nothing else: no consent that does not name the caller is read.
+ */
+export async function listPatientsSharingWithMe(tx: Tx): Promise<SharedPatient[]> {
+  if (tx.caller.role !== 'clinician')
+    throw new DomainError('ACCESS_DENIED', 'only clinicians have patients sharing with them');
+  const requester = tx.requester();
+  const shared = new Map<string, SharedPatient>();
+  for (const reference of requester.references) {
+    for (const { value } of await tx.list<SharedPatient>(KEYS.consentByRecipient, reference)) {
+      if (shared.has(value.patientId)) continue;
+      const consent = await tx.get<ConsentRecord>(tx.key(KEYS.consent, value.patientId, value.consentId));
+      if (consent && consentSharesForTreatment(consent, requester, tx.timeMs)) shared.set(value.patientId, value);
+    }
+  }
+  return [...shared.values()].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
 }
 
 /** An actor naming an organisation: `Organization/{MSP}` or `Group/{MSP}-{role}` (roles may contain hyphens). */

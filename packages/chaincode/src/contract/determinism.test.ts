@@ -164,6 +164,8 @@ interface History {
   readonly aliceConsent: string;
   readonly insurerRequest: string;
   readonly grant: string;
+  /** dr-a's break-glass on carol, which carol ends in the RevokeEmergencyAccess case. */
+  readonly carolGrant: string;
   readonly approvedStudy: string;
   readonly proposedStudy: string;
 }
@@ -269,6 +271,13 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
       reasonCode: 'unconscious-patient',
     })
   ).id;
+  const carolGrant = (
+    await peer.submit<{ id: string }>(id.drA, 'BreakGlass', {
+      patientId: carol,
+      reasonHash: sha256('seizure in the waiting room'),
+      reasonCode: 'urgent-care',
+    })
+  ).id;
   const study = (protocol: string) =>
     peer.submit<{ id: string }>(id.researcher, 'ProposeStudy', {
       resourceTypes: ['Observation', 'Condition'],
@@ -285,7 +294,7 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
   });
   await peer.submit(id.drA, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
   await peer.submit(id.drB, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
-  return { alice, bob, carol, aliceConsent, insurerRequest, grant, approvedStudy, proposedStudy };
+  return { alice, bob, carol, aliceConsent, insurerRequest, grant, carolGrant, approvedStudy, proposedStudy };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -366,6 +375,7 @@ const CASES: readonly Case[] = [
     input: (h) => ({ patientId: h.alice, reasonHash: sha256('collapsed'), reasonCode: 'life-threatening' }),
     newId: (r) => r.id,
   },
+  { tx: 'RevokeEmergencyAccess', who: 'carol', input: (h) => ({ grantId: h.carolGrant }) },
   {
     tx: 'ReviewEmergencyAccess',
     who: 'poA',

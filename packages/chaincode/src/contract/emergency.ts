@@ -1,6 +1,6 @@
-import { DomainError, expectPositiveNumber, onlyKnownKeys, parseJsonObject } from '@medledger/core';
-import type { BreakGlassInput, EmergencyGrant, ReviewEmergencyInput } from '@medledger/core';
-import { audit, findPatient, KEYS } from './store.js';
+import { DomainError, expectPositiveNumber, isGrantActive, onlyKnownKeys, parseJsonObject } from '@medledger/core';
+import type { BreakGlassInput, EmergencyGrant, ReviewEmergencyInput, RevokeEmergencyInput } from '@medledger/core';
+import { audit, findPatient, KEYS, listEmergencyGrants, requireCallerPatient } from './store.js';
 import type { Tx } from './tx.js';
 
 /** Break-glass grants last four hours unless the clinician's organisation configured otherwise. */
@@ -86,6 +86,43 @@ export async function reviewEmergencyAccess(tx: Tx, input: ReviewEmergencyInput)
   });
   tx.emit('EmergencyReviewed', { grantId: grant.id, patientId: grant.patientId, outcome: input.outcome });
   return reviewed;
+}
+
+/**
+ * The patient ends a break-glass grant on their own data before it expires. Only the patient themself (the grant is
+ * looked up under the caller's own patient id, so anyone else finds nothing). The clinician's next read falls back to
+ * the consents; the grant stays in the privacy officer's queue, since what was opened under it still needs review.
+ */
+export async function revokeEmergencyAccess(tx: Tx, input: RevokeEmergencyInput): Promise<EmergencyGrant> {
+  const patient = await requireCallerPatient(tx);
+  const grant = await tx.get<EmergencyGrant>(tx.key(KEYS.emergency, patient.id, input.grantId));
+  if (!grant) throw new DomainError('NOT_FOUND', 'emergency grant not found');
+  if (!isGrantActive(grant, tx.timeMs)) throw new DomainError('CONFLICT', 'the emergency access has already ended');
+  const ended: EmergencyGrant = {
+    ...grant,
+    endedAt: tx.time,
+    endedBy: `Patient/${patient.id}`,
+    endReason: 'revoked-by-patient',
+  };
+  await tx.put(tx.key(KEYS.emergency, patient.id, grant.id), ended);
+  await audit(tx, {
+    kind: 'break-glass-end',
+    patientId: patient.id,
+    outcome: '0',
+    outcomeDesc: 'emergency access revoked by the patient',
+    purpose: 'ETREAT',
+    grantId: grant.id,
+    // The home organisation reviews the grant; the clinician's organisation learns that its staff member lost access.
+    orgs: [patient.homeOrg, grant.clinician.mspId],
+  });
+  tx.emit('EmergencyAccessRevoked', { grantId: grant.id, patientId: patient.id, mspId: grant.clinician.mspId });
+  return ended;
+}
+
+/** The calling patient's break-glass grants (active, expired and ended), in key order. */
+export async function getMyEmergencyGrants(tx: Tx): Promise<EmergencyGrant[]> {
+  const patient = await requireCallerPatient(tx);
+  return listEmergencyGrants(tx, patient.id);
 }
 
 /** The privacy officer's queue: unreviewed break-glass grants on their organisation's patients. */

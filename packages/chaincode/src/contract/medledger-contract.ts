@@ -14,18 +14,28 @@ import {
   parseRequestAccess,
   parseRespondToAccessRequest,
   parseReviewEmergency,
+  parseRevokeEmergency,
   toCodedMessage,
 } from '@medledger/core';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { authorizeAccess, authorizeCohort } from './access.js';
 import { listAccessRequests, requestAccess, respondToAccessRequest } from './access-requests.js';
 import { getAuditTrail, parseAuditTrailQuery } from './audit-trail.js';
-import { getConsentHistory, getMyConsents, parseConsentId, putConsent, revokeConsent } from './consents.js';
+import {
+  getConsentHistory,
+  getMyConsents,
+  listPatientsSharingWithMe,
+  parseConsentId,
+  putConsent,
+  revokeConsent,
+} from './consents.js';
 import {
   breakGlass,
+  getMyEmergencyGrants,
   listPendingEmergencyReviews,
   parseEmergencyPolicy,
   reviewEmergencyAccess,
+  revokeEmergencyAccess,
   setEmergencyPolicy,
 } from './emergency.js';
 import { registerPatient, whoAmI } from './patients.js';
@@ -147,6 +157,13 @@ export class MedledgerContract extends Contract {
     return run(ctx, (tx) => getConsentHistory(tx, parseConsentId(input)));
   }
 
+  /** A clinician's patients whose active consent names them (or their organisation) for treatment. */
+  @Transaction(false)
+  @Returns('string')
+  async ListPatientsSharingWithMe(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => listPatientsSharingWithMe(tx));
+  }
+
   @Transaction()
   @Returns('string')
   async RequestAccess(ctx: Context, input: string): Promise<string> {
@@ -169,6 +186,19 @@ export class MedledgerContract extends Contract {
   @Returns('string')
   async BreakGlass(ctx: Context, input: string): Promise<string> {
     return run(ctx, (tx) => breakGlass(tx, parseBreakGlass(input)));
+  }
+
+  /** The patient ends a break-glass grant on their own data early. */
+  @Transaction()
+  @Returns('string')
+  async RevokeEmergencyAccess(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => revokeEmergencyAccess(tx, parseRevokeEmergency(input)));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async GetMyEmergencyGrants(ctx: Context): Promise<string> {
+    return run(ctx, (tx) => getMyEmergencyGrants(tx));
   }
 
   @Transaction()

@@ -297,6 +297,7 @@ async function onboard(f: MedledgerFixture, staff: Staff, syn: SyntheaPatient, i
     outcome: 'justified',
     noteHash: sha256(`Reviewed chart of ${subject.phi.fullName}`),
   });
+  await f.submit(identity, 'RevokeEmergencyAccess', { grantId: grant.id });
   const secondGrant = await f.submit<{ id: string }>(staff.drB, 'BreakGlass', {
     patientId,
     reasonHash: sha256('second emergency'),
@@ -725,6 +726,10 @@ const VECTORS: readonly Vector[] = [
       ['a free-text note with the address', { note: '$ADDRESS' }],
     ],
   ),
+  ...variants('RevokeEmergencyAccess', patient, (_l, s) => ({ grantId: s.pendingGrantId }), [
+    ['grantId = the MRN', { grantId: '$MRN' }],
+    ['a free-text reason with the name', { reason: '$NAME is better now' }],
+  ]),
   ...variants(
     'SetEmergencyPolicy',
     (l) => l.staff.admin.HospitalAMSP,
@@ -867,6 +872,7 @@ const SUBMITTING_TRANSACTIONS = [
   'RespondToAccessRequest',
   'BreakGlass',
   'ReviewEmergencyAccess',
+  'RevokeEmergencyAccess',
   'SetEmergencyPolicy',
   'AuthorizeAccess',
   'AuthorizeCohort',

@@ -20,6 +20,7 @@ export const KEYS = {
   patientIdentity: 'patient-identity',
   consent: 'consent',
   consentVersion: 'consent-version',
+  consentByRecipient: 'consent-by-recipient',
   record: 'record',
   recordByPatient: 'record-by-patient',
   emergency: 'emergency',

@@ -10,7 +10,7 @@ import type {
 } from '@medledger/core';
 import type { AuthorizeAccessResult } from '@medledger/core';
 import type { AuthorizeCohortResult } from '../contract/access.js';
-import { fhir, optInPermit, sha256, testRecordId, testRequestId } from './contract-fixture.js';
+import { consentResource, fhir, optInPermit, sha256, testRecordId, testRequestId } from './contract-fixture.js';
 import type { ContractFixture } from './contract-fixture.js';
 import { testPatientUid } from './test-ca.js';
 
@@ -395,6 +395,96 @@ export function describeContractBehaviour<Identity>(
       const { events } = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
       assert.ok(events.some((e) => e.kind === 'break-glass-start' && e.grantId === grant.id));
       assert.ok(events.some((e) => e.grantId === grant.id && e.purpose === 'ETREAT' && e.kind === 'search'));
+    });
+
+    it('lets the patient end a break-glass grant early: the next emergency read is refused, the review still happens', async () => {
+      const f = await createFixture();
+      const p = await f.patient('ivan');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
+      const poA = await f.id('HospitalAMSP', 'privacy-officer', 'po-a');
+      const poB = await f.id('HospitalBMSP', 'privacy-officer', 'po-b');
+      await f.record(drA, p.patientId);
+      const grant = await f.submit<EmergencyGrant>(drB, 'BreakGlass', {
+        patientId: p.patientId,
+        reasonHash: sha256('collapsed in the street'),
+        reasonCode: 'unconscious-patient',
+      });
+      const during = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read(p.patientId, 'ETREAT'));
+      assert.equal(during.records.length, 1);
+      // Nobody but the patient ends it: not the clinician, not an officer, not another patient.
+      const other = await f.patient('judy');
+      for (const caller of [drB, poA, other.identity]) {
+        await assert.rejects(f.submit(caller, 'RevokeEmergencyAccess', { grantId: grant.id }));
+      }
+      const mine = await f.evaluate<EmergencyGrant[]>(p.identity, 'GetMyEmergencyGrants');
+      assert.deepEqual(
+        mine.map((g) => [g.id, g.endedAt]),
+        [[grant.id, undefined]],
+      );
+      const ended = await f.submit<EmergencyGrant>(p.identity, 'RevokeEmergencyAccess', { grantId: grant.id });
+      assert.equal(ended.endReason, 'revoked-by-patient');
+      assert.equal(ended.endedBy, `Patient/${p.patientId}`);
+      assert.equal(ended.expiresAt, grant.expiresAt);
+      const after = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read(p.patientId, 'ETREAT'));
+      assert.deepEqual(after.records, []);
+      await rejectsWith(f.submit(p.identity, 'RevokeEmergencyAccess', { grantId: grant.id }), 'CONFLICT');
+      const queue = await f.evaluate<EmergencyGrant[]>(poA, 'ListPendingEmergencyReviews');
+      assert.deepEqual(
+        queue.map((g) => [g.id, g.endedAt]),
+        [[grant.id, ended.endedAt]],
+      );
+      for (const viewer of [p.identity, poA, poB]) {
+        const { events } = await f.evaluate<{ events: AuditRecord[] }>(viewer, 'GetAuditTrail', {});
+        const end = events.find((e) => e.kind === 'break-glass-end' && e.grantId === grant.id);
+        assert.ok(end, 'the patient and both organisations see that the patient ended it');
+        assert.equal(end.agent.reference, `Patient/${p.patientId}`);
+      }
+      const reviewed = await f.submit<EmergencyGrant>(poA, 'ReviewEmergencyAccess', {
+        grantId: grant.id,
+        patientId: p.patientId,
+        outcome: 'justified',
+      });
+      assert.equal(reviewed.review, 'justified');
+      assert.equal(reviewed.endedAt, ended.endedAt);
+    });
+
+    it('lists for a clinician exactly the patients whose active consent names them for treatment', async () => {
+      const f = await createFixture();
+      const alice = await f.patient('alice');
+      const bob = await f.patient('bob');
+      const carol = await f.patient('carol');
+      const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
+      const drB2 = await f.id('HospitalBMSP', 'clinician', 'dr-b2');
+      const treat = (actor: string) =>
+        optInPermit({ actor: [fhir.actor(actor)], action: [fhir.action('access')], purpose: [fhir.purpose('TREAT')] });
+      const toDrB = await f.consent(alice, treat('Practitioner/dr-b'));
+      const toOrg = await f.consent(bob, treat('Organization/HospitalBMSP'));
+      // Not for treatment, or naming someone else: never listed, never read.
+      await f.consent(
+        carol,
+        optInPermit({ actor: [fhir.actor('Practitioner/dr-b')], purpose: [fhir.purpose('HPAYMT')] }),
+      );
+      await f.consent(carol, treat('Practitioner/dr-c'));
+      const listed = async (who: typeof drB): Promise<string[]> =>
+        (await f.evaluate<Array<{ patientId: string; consentId: string }>>(who, 'ListPatientsSharingWithMe')).map(
+          (entry) => `${entry.patientId} ${entry.consentId}`,
+        );
+      assert.deepEqual(await listed(drB), [`${alice.patientId} ${toDrB.id}`, `${bob.patientId} ${toOrg.id}`].sort());
+      assert.deepEqual(await listed(drB2), [`${bob.patientId} ${toOrg.id}`]);
+      // Versioning the consent to name someone else, or revoking it, takes the patient off the list.
+      await f.submit(
+        alice.identity,
+        'PutConsent',
+        consentResource(alice.patientId, treat('Practitioner/dr-c'), { id: toDrB.id }),
+      );
+      await f.submit(bob.identity, 'RevokeConsent', { consentId: toOrg.id });
+      assert.deepEqual(await listed(drB), []);
+      await rejectsWith(
+        f.evaluate(await f.id('InsurerMSP', 'insurer', 'ins'), 'ListPatientsSharingWithMe'),
+        'ACCESS_DENIED',
+      );
+      await rejectsWith(f.evaluate(alice.identity, 'ListPatientsSharingWithMe'), 'ACCESS_DENIED');
     });
 
     it('uses the organisation break-glass duration set by its admin', async () => {

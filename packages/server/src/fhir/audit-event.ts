@@ -28,6 +28,11 @@ const SHAPES: Readonly<Record<AuditKind, EventShape>> = {
     subtype: { system: ISO, code: 'access' },
     action: 'E',
   },
+  'break-glass-end': {
+    type: { system: DCM, code: '110113', display: 'Security Alert' },
+    subtype: { system: DCM, code: '110128' },
+    action: 'E',
+  },
   'emergency-review': { type: { system: AE, code: 'rest' }, subtype: { system: RI, code: 'update' }, action: 'U' },
   'consent-create': { type: { system: AE, code: 'rest' }, subtype: { system: RI, code: 'create' }, action: 'C' },
   'consent-update': { type: { system: AE, code: 'rest' }, subtype: { system: RI, code: 'update' }, action: 'U' },

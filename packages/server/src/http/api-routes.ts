@@ -73,6 +73,12 @@ export function registerApiRoutes(
     medledger.access.respond(await withCaller(request), id(request), 'deny', body(request)),
   );
 
+  app.get(
+    '/api/shared-patients',
+    tags('access', 'Patients whose active consent names the clinician or their organisation for treatment (ids only)'),
+    async (request) => medledger.access.sharedPatients(await withCaller(request)),
+  );
+
   app.post(
     '/api/break-glass',
     tags('emergency', 'Emergency access with a mandatory reason (clinicians)'),
@@ -83,6 +89,16 @@ export function registerApiRoutes(
         .code(201)
         .send(await medledger.access.breakGlass(caller, { ...input, patient: patientId(input.patient) }));
     },
+  );
+  app.get(
+    '/api/emergency-grants',
+    tags('emergency', "Break-glass grants on the patient's own data (patients)"),
+    async (request) => medledger.access.myEmergencyGrants(await withCaller(request)),
+  );
+  app.post(
+    '/api/emergency-grants/:id/revoke',
+    tags('emergency', 'The patient ends a break-glass grant on their data early (it is still reviewed)'),
+    async (request) => medledger.access.revokeEmergency(await withCaller(request), id(request)),
   );
   app.get(
     '/api/emergency-reviews',

@@ -88,6 +88,11 @@ export class AccessService {
     ).value;
   }
 
+  /** Patients whose active consent names the calling clinician (or their organisation) for treatment: ids only. */
+  async sharedPatients(caller: Caller): Promise<Array<{ patientId: string; consentId: string }>> {
+    return this.gateway.evaluate(caller.account.username, 'ListPatientsSharingWithMe');
+  }
+
   async breakGlass(caller: Caller, body: Record<string, unknown>): Promise<EmergencyGrant> {
     return this.withText(freeText(body.reason, 'reason', true), async (reasonHash) => {
       const input = { patientId: body.patient, reasonHash, reasonCode: body.reasonCode ?? 'other' };
@@ -95,15 +100,29 @@ export class AccessService {
     });
   }
 
+  /** The calling patient's break-glass grants, with the reason the clinician gave. */
+  async myEmergencyGrants(caller: Caller): Promise<Array<EmergencyGrant & { reason?: string }>> {
+    const grants = await this.gateway.evaluate<EmergencyGrant[]>(caller.account.username, 'GetMyEmergencyGrants');
+    return grants.map((grant) => this.withReason(grant));
+  }
+
+  /** The patient ends a break-glass grant on their own data early; the contract decides who may. */
+  async revokeEmergency(caller: Caller, grantId: string): Promise<EmergencyGrant> {
+    return (await this.gateway.submit<EmergencyGrant>(caller.account.username, 'RevokeEmergencyAccess', { grantId }))
+      .value;
+  }
+
+  private withReason(grant: EmergencyGrant): EmergencyGrant & { reason?: string } {
+    const reason = this.text(grant.reasonHash);
+    return reason === undefined ? grant : { ...grant, reason };
+  }
+
   async pendingReviews(caller: Caller): Promise<Array<EmergencyGrant & { reason?: string }>> {
     const grants = await this.gateway.evaluate<EmergencyGrant[]>(
       caller.account.username,
       'ListPendingEmergencyReviews',
     );
-    return grants.map((grant) => {
-      const reason = this.text(grant.reasonHash);
-      return reason === undefined ? grant : { ...grant, reason };
-    });
+    return grants.map((grant) => this.withReason(grant));
   }
 
   async review(caller: Caller, grantId: string, body: Record<string, unknown>): Promise<EmergencyGrant> {

@@ -42,6 +42,12 @@ export interface AccessRequest {
   readonly consentId?: string;
 }
 
+/** A patient whose active consent names the clinician (or their organisation) for treatment. */
+export interface SharedPatient {
+  readonly patientId: string;
+  readonly consentId: string;
+}
+
 export interface EmergencyGrant {
   readonly id: string;
   readonly patientId: string;
@@ -51,6 +57,9 @@ export interface EmergencyGrant {
   readonly startedAt: string;
   readonly expiresAt: string;
   readonly review: string;
+  /** Set when the patient ended the grant before it expired. */
+  readonly endedAt?: string;
+  readonly endReason?: string;
 }
 
 export interface Account {

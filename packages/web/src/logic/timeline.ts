@@ -200,6 +200,7 @@ const KIND_WORDS: Readonly<Record<string, string>> = {
   search: 'looked through records',
   'access-denied': 'tried to see records',
   'break-glass-start': 'used emergency access (break-glass)',
+  'break-glass-end': 'ended an emergency access',
   'emergency-review': 'reviewed an emergency access',
   'consent-create': 'granted access',
   'consent-update': 'changed a consent',

@@ -47,8 +47,11 @@ function ReviewCard({
             </Text>
           </Group>
           <Text size="sm">
-            Patient {grant.patientId} · started {formatDateTime(grant.startedAt)} · ends{' '}
-            {formatDateTime(grant.expiresAt)} · {grant.reasonCode}
+            Patient {grant.patientId} · started {formatDateTime(grant.startedAt)} ·{' '}
+            {grant.endedAt === undefined
+              ? `ends ${formatDateTime(grant.expiresAt)}`
+              : `ended early by the patient ${formatDateTime(grant.endedAt)}`}{' '}
+            · {grant.reasonCode}
           </Text>
           <Text size="sm">
             <strong>Reason given:</strong> {grant.reason ?? '(not available)'}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Badge, Button, Group, Paper, Stack, Table, TextInput, VisuallyHidden } from '@mantine/core';
 import type { Patient } from '@medplum/fhirtypes';
-import type { AccessRequest } from '../../api/types.js';
+import type { AccessRequest, SharedPatient } from '../../api/types.js';
 import { AsyncView, Empty, useAsync } from '../../components/async.js';
 import { formatDate } from '../../logic/codes.js';
 import { useSession } from '../../session.js';
@@ -18,10 +18,11 @@ interface KnownPatient {
 const SEARCH_LIMIT = 50;
 
 /**
- * Patients who approved one of the staff member's access requests, plus — only when searched for by name — their own
- * organisation's patients. Listing a patient reads their demographics, an audited access that shows in the patient's
- * log, so nobody's name is listed just because a page was opened. Any other patient is opened only by the Medledger
- * ID the patient gives, and shows only what is shared.
+ * Patients who approved one of the staff member's access requests or whose active consent names a clinician (or their
+ * organisation) for treatment — the contract decides both, by Medledger ID only — plus, only when searched for by
+ * name, their own organisation's patients. Listing a patient by name reads their demographics, an audited access that
+ * shows in the patient's log, so nobody's name is listed just because a page was opened. Any other patient is opened
+ * only by the Medledger ID the patient gives, and shows only what is shared.
  */
 async function loadKnownPatients(
   api: ReturnType<typeof useSession>['api'],
@@ -29,9 +30,10 @@ async function loadKnownPatients(
   name: string,
 ): Promise<KnownPatient[]> {
   const search = `/fhir/Patient?name=${encodeURIComponent(name)}&_count=${String(SEARCH_LIMIT)}`;
-  const [own, requests] = await Promise.all([
+  const [own, requests, shared] = await Promise.all([
     ownOrg && name !== '' ? api.search<Patient>(search) : Promise.resolve([]),
     api.get<AccessRequest[]>('/api/access-requests'),
+    ownOrg ? api.get<SharedPatient[]>('/api/shared-patients') : Promise.resolve([]),
   ]);
   const known: KnownPatient[] = own.map((p) => ({
     id: p.id ?? '',
@@ -42,6 +44,10 @@ async function loadKnownPatients(
   for (const request of requests) {
     if (request.status !== 'approved' || known.some((k) => k.id === request.patientId)) continue;
     known.push({ id: request.patientId, name: undefined, birthDate: undefined, why: 'approved your request' });
+  }
+  for (const entry of shared) {
+    if (known.some((k) => k.id === entry.patientId)) continue;
+    known.push({ id: entry.patientId, name: undefined, birthDate: undefined, why: 'shared with you' });
   }
   return known;
 }

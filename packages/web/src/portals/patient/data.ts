@@ -1,7 +1,7 @@
 import type { AuditEvent, Bundle, Consent, Resource } from '@medplum/fhirtypes';
 import { resourcesOf } from '../../api/client.js';
 import type { ApiClient } from '../../api/client.js';
-import type { AccessRequest, Whoami } from '../../api/types.js';
+import type { AccessRequest, EmergencyGrant, Whoami } from '../../api/types.js';
 import { toAccessLogEntry } from '../../logic/timeline.js';
 import type { AccessLogEntry } from '../../logic/timeline.js';
 
@@ -32,4 +32,27 @@ export async function loadRequests(api: ApiClient): Promise<AccessRequest[]> {
 export function recentEmergencies(entries: readonly AccessLogEntry[], now: number): AccessLogEntry[] {
   const week = 7 * 24 * 3600 * 1000;
   return entries.filter((entry) => entry.kind === 'break-glass-start' && now - Date.parse(entry.when) < week);
+}
+
+export async function loadEmergencyGrants(api: ApiClient): Promise<EmergencyGrant[]> {
+  return api.get<EmergencyGrant[]>('/api/emergency-grants');
+}
+
+/** Whether a break-glass grant is still in force at `now`: not expired and not ended by the patient. */
+export function isGrantInForce(grant: EmergencyGrant, now: number): boolean {
+  return grant.endedAt === undefined && Date.parse(grant.startedAt) <= now && now < Date.parse(grant.expiresAt);
+}
+
+/** Grants in force, then those that ended (expired or ended early) in the last seven days; newest first in each. */
+export function emergencyGrantsToShow(
+  grants: readonly EmergencyGrant[],
+  now: number,
+): { inForce: EmergencyGrant[]; ended: EmergencyGrant[] } {
+  const week = 7 * 24 * 3600 * 1000;
+  const newestFirst = [...grants].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const ended = (grant: EmergencyGrant): number => Date.parse(grant.endedAt ?? grant.expiresAt);
+  return {
+    inForce: newestFirst.filter((grant) => isGrantInForce(grant, now)),
+    ended: newestFirst.filter((grant) => !isGrantInForce(grant, now) && now - ended(grant) < week),
+  };
 }

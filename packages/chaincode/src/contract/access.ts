@@ -106,6 +106,40 @@ function grantUsed(result: PatientDecision): string | undefined {
   return undefined;
 }
 
+/** How an access to a patient id the ledger does not know is audited: a denial, labelled as such for the reviewer. */
+export const UNKNOWN_PATIENT = 'unknown patient id: no such patient';
+
+/**
+ * The patient an unknown id is decided as (principle 7): the contract then makes the same reads, range queries,
+ * decisions and audit write for an id that does not exist as for a patient the caller may not see, so the two cost
+ * the same. It belongs to no organisation, so nothing can be permitted through it.
+ */
+function standInPatient(tx: Tx, patientId: string): PatientRecord {
+  return { id: patientId, homeOrg: '', registeredBy: '', registeredAt: tx.time, txId: tx.txId };
+}
+
+/** One stand-in per requested record id, of the requested type and held by the caller's organisation. */
+function standInRecords(tx: Tx, input: AuthorizeAccessInput): RecordMetadata[] {
+  return input.recordIds.map((id) => ({
+    id,
+    patientId: input.patientId,
+    resourceType: input.resourceTypes[0] ?? 'Resource',
+    category: '',
+    securityLabels: [],
+    codes: [],
+    related: [],
+    ciphertextSha256: '',
+    plaintextHmac: '',
+    custodian: tx.caller.mspId,
+    author: '',
+    version: 1,
+    status: 'active',
+    createdAt: tx.time,
+    updatedAt: tx.time,
+    txId: tx.txId,
+  }));
+}
+
 async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<RecordMetadata[]> {
   if (input.recordIds.length === 0) return listPatientRecords(tx, input.patientId, input.resourceTypes);
   const records: RecordMetadata[] = [];
@@ -125,16 +159,22 @@ async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<Reco
  */
 export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Promise<AuthorizeAccessResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
-  const patient = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
+  const found = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
+  const unknown = purposeAccepted && found === undefined;
+  const patient = found ?? (unknown ? standInPatient(tx, input.patientId) : undefined);
   const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
   const candidates = patient ? await loadCandidates(tx, input) : [];
-  const result = await decidePatient(tx, patient, candidates, {
+  const decided = await decidePatient(tx, patient, unknown ? standInRecords(tx, input) : candidates, {
     purpose: input.purpose,
     // Research reads are "use" of the data under a study (what research consents and approved requests grant).
     action: input.purpose === 'HRESCH' ? 'use' : 'access',
     ...(study ? { study } : {}),
   });
-  const outcome = outcomeOf(result, purposeAccepted);
+  // What was decided over a stand-in is never released nor audited as a record: it only paid the same cost.
+  const result: PatientDecision = unknown ? { permitted: [], decisions: [] } : decided;
+  const outcome = unknown
+    ? { outcome: '8' as const, outcomeDesc: UNKNOWN_PATIENT }
+    : outcomeOf(result, purposeAccepted);
   const grantId = grantUsed(result);
   const event = await audit(tx, {
     kind: outcome.outcome === '8' ? 'access-denied' : input.interaction === 'search' ? 'search' : 'read',
@@ -147,7 +187,7 @@ export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Prom
     consents: decidingConsents(result),
     grantId,
     studyId: input.studyId,
-    orgs: [...(patient ? [patient.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
+    orgs: [...(found ? [found.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
   });
   tx.emit('AccessAuthorized', {
     auditEventId: event.id,

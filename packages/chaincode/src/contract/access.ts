@@ -110,12 +110,19 @@ function grantUsed(result: PatientDecision): string | undefined {
 export const UNKNOWN_PATIENT = 'unknown patient id: no such patient';
 
 /**
+ * The home "organisation" of an unknown patient id. Not an MSP id (those start with a letter), so no privacy officer's
+ * audit view and no treatment relationship can ever match it; its audit index entry is what a hidden patient's home
+ * organisation gets.
+ */
+export const NO_SUCH_PATIENT_ORG = '-no-such-patient';
+
+/**
  * The patient an unknown id is decided as (principle 7): the contract then makes the same reads, range queries,
- * decisions and audit write for an id that does not exist as for a patient the caller may not see, so the two cost
- * the same. It belongs to no organisation, so nothing can be permitted through it.
+ * decisions and audit writes for an id that does not exist as for a patient the caller may not see, so the two cost
+ * the same.
  */
 function standInPatient(tx: Tx, patientId: string): PatientRecord {
-  return { id: patientId, homeOrg: '', registeredBy: '', registeredAt: tx.time, txId: tx.txId };
+  return { id: patientId, homeOrg: NO_SUCH_PATIENT_ORG, registeredBy: '', registeredAt: tx.time, txId: tx.txId };
 }
 
 /** One stand-in per requested record id, of the requested type and held by the caller's organisation. */
@@ -152,6 +159,31 @@ async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<Reco
   return records;
 }
 
+interface AccessDecision {
+  /** The patient, or the stand-in of an unknown id; none when the purpose was refused. */
+  readonly patient: PatientRecord | undefined;
+  readonly result: PatientDecision;
+  readonly outcome: { outcome: AuditOutcome; outcomeDesc?: string };
+}
+
+async function decideAccess(tx: Tx, input: AuthorizeAccessInput, purposeAccepted: boolean): Promise<AccessDecision> {
+  const found = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
+  const unknown = purposeAccepted && found === undefined;
+  const patient = found ?? (unknown ? standInPatient(tx, input.patientId) : undefined);
+  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
+  const candidates = patient ? await loadCandidates(tx, input) : [];
+  const result = await decidePatient(tx, patient, unknown ? standInRecords(tx, input) : candidates, {
+    purpose: input.purpose,
+    // Research reads are "use" of the data under a study (what research consents and approved requests grant).
+    action: input.purpose === 'HRESCH' ? 'use' : 'access',
+    ...(study ? { study } : {}),
+  });
+  if (!unknown) return { patient, result, outcome: outcomeOf(result, purposeAccepted) };
+  // What was decided over the stand-in is neither released nor audited as a record: it only cost the same.
+  const nothing: PatientDecision = { permitted: [], decisions: [] };
+  return { patient, result: nothing, outcome: { outcome: '8', outcomeDesc: UNKNOWN_PATIENT } };
+}
+
 /**
  * The read gate. Decides every candidate record inside the contract from the caller's certificate and the patient's
  * consents, and always records an audit event, permitted or not. A refusal is a normal result, not an error, so that
@@ -159,22 +191,7 @@ async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<Reco
  */
 export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Promise<AuthorizeAccessResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
-  const found = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
-  const unknown = purposeAccepted && found === undefined;
-  const patient = found ?? (unknown ? standInPatient(tx, input.patientId) : undefined);
-  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
-  const candidates = patient ? await loadCandidates(tx, input) : [];
-  const decided = await decidePatient(tx, patient, unknown ? standInRecords(tx, input) : candidates, {
-    purpose: input.purpose,
-    // Research reads are "use" of the data under a study (what research consents and approved requests grant).
-    action: input.purpose === 'HRESCH' ? 'use' : 'access',
-    ...(study ? { study } : {}),
-  });
-  // What was decided over a stand-in is never released nor audited as a record: it only paid the same cost.
-  const result: PatientDecision = unknown ? { permitted: [], decisions: [] } : decided;
-  const outcome = unknown
-    ? { outcome: '8' as const, outcomeDesc: UNKNOWN_PATIENT }
-    : outcomeOf(result, purposeAccepted);
+  const { patient, result, outcome } = await decideAccess(tx, input, purposeAccepted);
   const grantId = grantUsed(result);
   const event = await audit(tx, {
     kind: outcome.outcome === '8' ? 'access-denied' : input.interaction === 'search' ? 'search' : 'read',
@@ -187,7 +204,7 @@ export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Prom
     consents: decidingConsents(result),
     grantId,
     studyId: input.studyId,
-    orgs: [...(found ? [found.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
+    orgs: [...(patient ? [patient.homeOrg] : []), ...result.decisions.map(({ record }) => record.custodian)],
   });
   tx.emit('AccessAuthorized', {
     auditEventId: event.id,

@@ -113,6 +113,47 @@ function grantUsed(result: PatientDecision): string | undefined {
   return undefined;
 }
 
+/** How an access to a patient id the ledger does not know is audited: a denial, labelled as such for the reviewer. */
+export const UNKNOWN_PATIENT = 'unknown patient id: no such patient';
+
+/**
+ * The home "organisation" of an unknown patient id. Not an MSP id (those start with a letter), so no privacy officer's
+ * audit view and no treatment relationship can ever match it; its audit index entry is what a hidden patient's home
+ * organisation gets.
+ */
+export const NO_SUCH_PATIENT_ORG = '-no-such-patient';
+
+/**
+ * The patient an unknown id is decided as (principle 7): the contract then makes the same reads, range queries,
+ * decisions and audit writes for an id that does not exist as for a patient the caller may not see, so the two cost
+ * the same.
+ */
+function standInPatient(tx: Tx, patientId: string): PatientRecord {
+  return { id: patientId, homeOrg: NO_SUCH_PATIENT_ORG, registeredBy: '', registeredAt: tx.time, txId: tx.txId };
+}
+
+/** One stand-in per requested record id, of the requested type and held by the caller's organisation. */
+function standInRecords(tx: Tx, input: AuthorizeAccessInput): RecordMetadata[] {
+  return input.recordIds.map((id) => ({
+    id,
+    patientId: input.patientId,
+    resourceType: input.resourceTypes[0] ?? 'Resource',
+    category: '',
+    securityLabels: [],
+    codes: [],
+    related: [],
+    ciphertextSha256: '',
+    plaintextHmac: '',
+    custodian: tx.caller.mspId,
+    author: '',
+    version: 1,
+    status: 'active',
+    createdAt: tx.time,
+    updatedAt: tx.time,
+    txId: tx.txId,
+  }));
+}
+
 async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<RecordMetadata[]> {
   if (input.recordIds.length === 0) return listPatientRecords(tx, input.patientId, input.resourceTypes);
   const records: RecordMetadata[] = [];
@@ -125,6 +166,31 @@ async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<Reco
   return records;
 }
 
+interface AccessDecision {
+  /** The patient, or the stand-in of an unknown id; none when the purpose was refused. */
+  readonly patient: PatientRecord | undefined;
+  readonly result: PatientDecision;
+  readonly outcome: { outcome: AuditOutcome; outcomeDesc?: string };
+}
+
+async function decideAccess(tx: Tx, input: AuthorizeAccessInput, purposeAccepted: boolean): Promise<AccessDecision> {
+  const found = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
+  const unknown = purposeAccepted && found === undefined;
+  const patient = found ?? (unknown ? standInPatient(tx, input.patientId) : undefined);
+  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
+  const candidates = patient ? await loadCandidates(tx, input) : [];
+  const result = await decidePatient(tx, patient, unknown ? standInRecords(tx, input) : candidates, {
+    purpose: input.purpose,
+    // Research reads are "use" of the data under a study (what research consents and approved requests grant).
+    action: input.purpose === 'HRESCH' ? 'use' : 'access',
+    ...(study ? { study } : {}),
+  });
+  if (!unknown) return { patient, result, outcome: outcomeOf(result, purposeAccepted) };
+  // What was decided over the stand-in is neither released nor audited as a record: it only cost the same.
+  const nothing: PatientDecision = { permitted: [], decisions: [] };
+  return { patient, result: nothing, outcome: { outcome: '8', outcomeDesc: UNKNOWN_PATIENT } };
+}
+
 /**
  * The read gate. Decides every candidate record inside the contract from the caller's certificate and the patient's
  * consents, and always records an audit event, permitted or not. A refusal is a normal result, not an error, so that
@@ -132,16 +198,7 @@ async function loadCandidates(tx: Tx, input: AuthorizeAccessInput): Promise<Reco
  */
 export async function authorizeAccess(tx: Tx, input: AuthorizeAccessInput): Promise<AuthorizeAccessResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
-  const patient = purposeAccepted ? await findPatient(tx, input.patientId) : undefined;
-  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
-  const candidates = patient ? await loadCandidates(tx, input) : [];
-  const result = await decidePatient(tx, patient, candidates, {
-    purpose: input.purpose,
-    // Research reads are "use" of the data under a study (what research consents and approved requests grant).
-    action: input.purpose === 'HRESCH' ? 'use' : 'access',
-    ...(study ? { study } : {}),
-  });
-  const outcome = outcomeOf(result, purposeAccepted);
+  const { patient, result, outcome } = await decideAccess(tx, input, purposeAccepted);
   const grantId = grantUsed(result);
   const event = await audit(tx, {
     kind: outcome.outcome === '8' ? 'access-denied' : input.interaction === 'search' ? 'search' : 'read',

@@ -278,7 +278,8 @@ export class RecordService {
     const record = this.current(resourceType, fhirId);
     if (record === undefined) {
       // An id of the right form that does not exist costs the same committed authorization as a forbidden one, so
-      // the two cannot be told apart by timing (principle 7). It is audited under a decoy patient nobody has.
+      // the two cannot be told apart by timing (principle 7): the contract decides the decoy patient nobody has like a
+      // hidden one (same reads, range queries and audit writes) and audits it as an unknown patient id.
       if (PATTERNS.recordId.test(fhirId)) {
         await this.gate.authorize(caller, {
           patientId: this.decoyPatientId,

@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -162,4 +163,22 @@ export async function settled(page: Page): Promise<void> {
 
 export function inDays(days: number): string {
   return new Date(Date.now() + days * 24 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** The steps of a story: each is an `it`; a failing one is remembered so that the server's log is printed at the end. */
+export function story(): { step: (name: string, body: () => Promise<void>) => void; failed: () => boolean } {
+  let failed = false;
+  return {
+    step: (name, body) => {
+      void it(name, async () => {
+        try {
+          await body();
+        } catch (error: unknown) {
+          failed = true;
+          throw error;
+        }
+      });
+    },
+    failed: () => failed,
+  };
 }

@@ -3,9 +3,9 @@
 // indicator, and focus must land somewhere sensible after each navigation and after the dialog closes.
 // Run: npm run test:e2e (with portals.e2e.ts; shares its harness).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { PASSWORD, inDays, settled, startHarness } from './harness.js';
+import { PASSWORD, inDays, settled, startHarness, story } from './harness.js';
 import type { Harness } from './harness.js';
 
 interface Focused {
@@ -57,7 +57,7 @@ async function focused(page: Page): Promise<Focused> {
 describe('Keyboard-only grant and revoke in Chromium', { timeout: 5 * 60_000 }, () => {
   let harness: Harness;
   let page: Page;
-  let failed = false;
+  const { step, failed } = story();
 
   /** Presses Tab (or Shift+Tab) until the focused element's name matches; each stop must show its focus. */
   async function tabTo(name: RegExp, backwards = false): Promise<Focused> {
@@ -70,24 +70,13 @@ describe('Keyboard-only grant and revoke in Chromium', { timeout: 5 * 60_000 }, 
     throw new Error(`Tab never reached ${String(name)}`);
   }
 
-  function step(name: string, body: () => Promise<void>): void {
-    it(name, async () => {
-      try {
-        await body();
-      } catch (error: unknown) {
-        failed = true;
-        throw error;
-      }
-    });
-  }
-
   before(async () => {
     harness = await startHarness();
     ({ page } = harness);
   });
 
   after(async () => {
-    await harness.stop(failed);
+    await harness.stop(failed());
   });
 
   step('signs in with the keyboard: the username field has focus, Enter submits', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createAudit } from './accessibility.js';
 import {
@@ -17,6 +17,7 @@ import {
   signIn as signInAs,
   signOut as signOutOf,
   startHarness,
+  story,
 } from './harness.js';
 import type { Harness } from './harness.js';
 
@@ -162,19 +163,7 @@ async function seedResearchCohort(base: string): Promise<void> {
   console.log(`# research cohort: ${String(bundles.length)} patients imported in ${String(Date.now() - started)} ms`);
 }
 
-let failed = false;
-
-/** A step of the story: `it`, remembering a failure so that the server's log is printed at the end. */
-function step(name: string, body: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await body();
-    } catch (error: unknown) {
-      failed = true;
-      throw error;
-    }
-  });
-}
+const { step, failed } = story();
 
 describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   let harness: Harness;
@@ -234,7 +223,7 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
 
   after(async () => {
     console.log(`# ${audit.summary()}`);
-    await harness.stop(failed);
+    await harness.stop(failed());
   });
 
   step('refuses a wrong password with a clear message', async () => {

@@ -590,7 +590,11 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   async function drawCharts(epsilon: string): Promise<void> {
     await page.getByLabel(/^Epsilon for this request/).fill(epsilon);
     await page.getByRole('button', { name: 'Draw charts' }).click();
-    await page.getByRole('heading', { level: 3, name: /Age distribution \(DP\)/ }).waitFor();
+    // The charts, or the error the page shows instead (so that a refusal fails with its message, not a timeout).
+    const drawn = page.getByRole('heading', { level: 3, name: /Age distribution \(DP\)/ });
+    await drawn.or(page.getByRole('alert')).first().waitFor();
+    if (!(await drawn.isVisible()))
+      assert.fail(`no charts: ${(await page.getByRole('alert').first().textContent()) ?? ''}`);
     assert.equal(await page.getByTestId('chart').count(), 3);
     // The chart is drawn (recharts SVG) and its numbers are there as a table for screen readers.
     assert.ok((await page.locator('.recharts-surface').count()) >= 3, 'the charts are drawn');

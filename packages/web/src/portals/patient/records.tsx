@@ -7,18 +7,18 @@ import {
   Code,
   CopyButton,
   Group,
-  Modal,
   Paper,
   Stack,
   Text,
   Timeline,
   Title,
 } from '@mantine/core';
-import { AsyncView, Empty, ErrorNote, errorText, useAction, useAsync } from '../../components/async.js';
+import { AsyncView, Empty, ErrorNote, errorText, useAsync } from '../../components/async.js';
 import { loadDirectory } from '../../components/directory.js';
 import { formatDate, formatDateTime, organizationName } from '../../logic/codes.js';
 import { categoryKey, groupTimeline } from '../../logic/timeline.js';
 import type { TimelineItem } from '../../logic/timeline.js';
+import { ConfirmAction } from '../../components/confirm-action.js';
 import { useSession } from '../../session.js';
 import { loadAccessLog, loadMyRecord, patientId, recentEmergencies } from './data.js';
 
@@ -60,59 +60,18 @@ function EraseButton({
   readonly onErased: () => void;
 }): React.JSX.Element {
   const { api } = useSession();
-  const [open, setOpen] = useState(false);
-  const { busy, error, run } = useAction();
-  const erase = (): void => {
-    run(
-      () => api.request('DELETE', `/fhir/${item.type}/${item.id}`),
-      () => {
-        setOpen(false);
-        onErased();
-      },
-    );
-  };
   return (
-    <>
-      <Button
-        color="red"
-        variant="subtle"
-        size="xs"
-        onClick={() => {
-          setOpen(true);
-        }}
-      >
-        Erase…
-      </Button>
-      <Modal
-        opened={open}
-        onClose={() => {
-          setOpen(false);
-        }}
-        title={`Erase “${item.title}”?`}
-        centered
-      >
-        <Stack>
-          <Text>
-            This permanently destroys this record: its encryption key and stored copy are deleted, and nobody — not you,
-            not your doctors — can read it again. The fact that it was erased stays in the audit trail.
-          </Text>
-          {error !== undefined && <ErrorNote message={error} title="Not erased" />}
-          <Group justify="flex-end">
-            <Button
-              variant="default"
-              onClick={() => {
-                setOpen(false);
-              }}
-            >
-              Keep it
-            </Button>
-            <Button color="red" loading={busy} onClick={erase}>
-              Erase permanently
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
-    </>
+    <ConfirmAction
+      label="Erase…"
+      variant="subtle"
+      title={`Erase “${item.title}”?`}
+      explanation="This permanently destroys this record: its encryption key and stored copy are deleted, and nobody — not you, not your doctors — can read it again. The fact that it was erased stays in the audit trail."
+      failedTitle="Not erased"
+      keepLabel="Keep it"
+      confirmLabel="Erase permanently"
+      action={() => api.request('DELETE', `/fhir/${item.type}/${item.id}`)}
+      onDone={onErased}
+    />
   );
 }
 

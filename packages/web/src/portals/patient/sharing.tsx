@@ -1,15 +1,14 @@
-import { useState } from 'react';
-import { Badge, Button, Card, Group, Modal, Stack, Text, Title } from '@mantine/core';
+import { Badge, Card, Group, Stack, Text, Title } from '@mantine/core';
 import type { Consent } from '@medplum/fhirtypes';
 import { useNavigate } from 'react-router';
 import type { EmergencyGrant } from '../../api/types.js';
-import { AsyncView, Empty, ErrorNote, useAction, useAsync } from '../../components/async.js';
+import { AsyncView, Empty, useAsync } from '../../components/async.js';
 import { ConsentForm } from '../../components/consent-form.js';
 import { loadDirectory } from '../../components/directory.js';
-import { focusPageHeading } from '../../components/shell.js';
 import { formatDateTime, organizationName, referenceName } from '../../logic/codes.js';
 import { buildConsent, describeConsent } from '../../logic/consent.js';
 import type { ConsentDraft } from '../../logic/consent.js';
+import { ConfirmAction } from '../../components/confirm-action.js';
 import { useSession } from '../../session.js';
 import { emergencyGrantsToShow, loadConsents, loadEmergencyGrants } from './data.js';
 
@@ -21,61 +20,17 @@ function RevokeButton({
   readonly onDone: () => void;
 }): React.JSX.Element {
   const { api } = useSession();
-  const [open, setOpen] = useState(false);
-  // Once revoked, this button goes away with its grant: focus goes to the page heading, not back to the button.
-  const [revoked, setRevoked] = useState(false);
-  const { busy, error, run } = useAction();
-  const revoke = (): void => {
-    run(
-      () => api.request('DELETE', `/fhir/Consent/${consent.id ?? ''}`),
-      () => {
-        setRevoked(true);
-        setOpen(false);
-        onDone();
-        focusPageHeading();
-      },
-    );
-  };
   return (
-    <>
-      <Button
-        color="red"
-        variant="light"
-        size="xs"
-        onClick={() => {
-          setOpen(true);
-        }}
-      >
-        Revoke
-      </Button>
-      <Modal
-        opened={open}
-        onClose={() => {
-          setOpen(false);
-        }}
-        title="Stop sharing?"
-        centered
-        returnFocus={!revoked}
-      >
-        <Stack>
-          <Text>From now on they will no longer see these records. What they already saw is in your access log.</Text>
-          {error !== undefined && <ErrorNote message={error} title="Not revoked" />}
-          <Group justify="flex-end">
-            <Button
-              variant="default"
-              onClick={() => {
-                setOpen(false);
-              }}
-            >
-              Keep sharing
-            </Button>
-            <Button color="red" loading={busy} onClick={revoke}>
-              Revoke access
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
-    </>
+    <ConfirmAction
+      label="Revoke"
+      title="Stop sharing?"
+      explanation="From now on they will no longer see these records. What they already saw is in your access log."
+      failedTitle="Not revoked"
+      keepLabel="Keep sharing"
+      confirmLabel="Revoke access"
+      action={() => api.request('DELETE', `/fhir/Consent/${consent.id ?? ''}`)}
+      onDone={onDone}
+    />
   );
 }
 
@@ -89,59 +44,17 @@ function EndEmergencyButton({
   readonly onDone: () => void;
 }): React.JSX.Element {
   const { api } = useSession();
-  const [open, setOpen] = useState(false);
-  const { busy, error, run } = useAction();
-  const end = (): void => {
-    run(
-      () => api.post(`/api/emergency-grants/${encodeURIComponent(grant.id)}/revoke`, {}),
-      () => {
-        setOpen(false);
-        onDone();
-      },
-    );
-  };
   return (
-    <>
-      <Button
-        color="red"
-        variant="light"
-        size="xs"
-        onClick={() => {
-          setOpen(true);
-        }}
-      >
-        End emergency access
-      </Button>
-      <Modal
-        opened={open}
-        onClose={() => {
-          setOpen(false);
-        }}
-        title="End emergency access?"
-        centered
-      >
-        <Stack>
-          <Text>
-            {who} will no longer see your records under emergency access. What was already seen stays in your access
-            log, and your hospital's privacy officer still reviews it.
-          </Text>
-          {error !== undefined && <ErrorNote message={error} title="Not ended" />}
-          <Group justify="flex-end">
-            <Button
-              variant="default"
-              onClick={() => {
-                setOpen(false);
-              }}
-            >
-              Keep it
-            </Button>
-            <Button color="red" loading={busy} onClick={end}>
-              End access now
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
-    </>
+    <ConfirmAction
+      label="End emergency access"
+      title="End emergency access?"
+      explanation={`${who} will no longer see your records under emergency access. What was already seen stays in your access log, and your hospital's privacy officer still reviews it.`}
+      failedTitle="Not ended"
+      keepLabel="Keep it"
+      confirmLabel="End access now"
+      action={() => api.post(`/api/emergency-grants/${encodeURIComponent(grant.id)}/revoke`, {})}
+      onDone={onDone}
+    />
   );
 }
 

@@ -207,9 +207,11 @@ async function main(): Promise<void> {
     if (values['load-only']) return;
     const open = await measured(() => openLoop(clients, patientIds, offeredRate));
     console.log(row(`open loop, ${offeredRate} tx/s offered`, open));
+    const verifyStarted = performance.now();
     const report = await ledger.verify();
+    const verifySeconds = (performance.now() - verifyStarted) / 1000;
     console.log(
-      `\nverify: ${report.ok ? 'ok' : 'FAILED'} (${report.blocksChecked} blocks, ${report.transactionsChecked} transactions)`,
+      `\nverify: ${report.ok ? 'ok' : 'FAILED'} (${report.blocksChecked} blocks, ${report.transactionsChecked} transactions) in ${verifySeconds.toFixed(1)} s`,
     );
   } finally {
     await ledger.close();

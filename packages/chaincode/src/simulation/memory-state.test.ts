@@ -38,4 +38,39 @@ describe('MemoryState range queries', () => {
       { seed: 42, numRuns: 300 },
     );
   });
+
+  it('a range iteration still open when a commit adds and removes keys goes on over the state it started on', () => {
+    const state = new MemoryState();
+    const put = (txNum: number, writes: Array<[string, string | null]>): void => {
+      state.apply(
+        {
+          reads: [],
+          rangeQueries: [],
+          writes: writes.map(([key, value]) => ({ key, value: value === null ? null : Buffer.from(value) })),
+          event: null,
+        },
+        { blockNum: 1, txNum, txId: `tx-${txNum}`, timestamp: { seconds: 1, nanos: 0 } },
+      );
+    };
+    put(0, [
+      ['a', '1'],
+      ['c', '1'],
+      ['e', '1'],
+    ]);
+    const open = state.range('', '')[Symbol.iterator]();
+    assert.equal(open.next().value?.key, 'a');
+    put(1, [
+      ['b', '2'],
+      ['c', null],
+    ]);
+    // The snapshot's keys, read as they are now: c is gone (skipped), b was not there when the iteration began.
+    assert.deepEqual(
+      [...{ [Symbol.iterator]: () => open }].map((e) => e.key),
+      ['e'],
+    );
+    assert.deepEqual(
+      [...state.range('', '')].map((e) => e.key),
+      ['a', 'b', 'e'],
+    );
+  });
 });

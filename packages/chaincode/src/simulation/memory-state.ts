@@ -66,8 +66,9 @@ interface StoredValue {
 export class MemoryState implements StateReader {
   readonly #entries = new Map<string, StoredValue>();
   readonly #history = new Map<string, HistoryEntry[]>();
-  // Kept sorted on every write: re-sorting on each range query made replaying a long chain quadratic (verify).
-  readonly #sortedKeys: string[] = [];
+  // Kept sorted on every write: re-sorting on each range query made replaying a long chain quadratic (verify). A commit
+  // that adds or removes keys replaces the array (copy on write), so a range iteration still open sees its snapshot.
+  #sortedKeys: readonly string[] = [];
   #lastCommit: Version | null = null;
 
   get(key: string): VersionedValue | undefined {
@@ -120,15 +121,22 @@ export class MemoryState implements StateReader {
       throw new Error(`commit height ${formatVersion(version)} does not follow ${formatVersion(this.#lastCommit)}`);
     }
     const timestamp = { seconds: commit.timestamp.seconds, nanos: commit.timestamp.nanos };
+    let keys: string[] | undefined;
     for (const write of result.writes) {
       const value = write.value === null ? null : Uint8Array.from(write.value);
       const existed = this.#entries.has(write.key);
       if (value === null) {
         this.#entries.delete(write.key);
-        if (existed) this.#sortedKeys.splice(lowerBound(this.#sortedKeys, write.key), 1);
+        if (existed) {
+          keys ??= [...this.#sortedKeys];
+          keys.splice(lowerBound(keys, write.key), 1);
+        }
       } else {
         this.#entries.set(write.key, { value, version });
-        if (!existed) this.#sortedKeys.splice(lowerBound(this.#sortedKeys, write.key), 0, write.key);
+        if (!existed) {
+          keys ??= [...this.#sortedKeys];
+          keys.splice(lowerBound(keys, write.key), 0, write.key);
+        }
       }
       this.#appendHistory(write.key, {
         txId: commit.txId,
@@ -137,6 +145,7 @@ export class MemoryState implements StateReader {
         value: value ?? new Uint8Array(0),
       });
     }
+    if (keys !== undefined) this.#sortedKeys = keys;
     this.#lastCommit = version;
   }
 

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 
 import { MemoryState } from './memory-state.js';
 import { compareKeys, inRange } from './state-reader.js';
+import type { StateEntry } from './state-reader.js';
 
 describe('MemoryState range queries', () => {
   it('answer like a sorted reference map after any sequence of writes and deletes (same transaction too)', () => {
@@ -57,7 +58,7 @@ describe('MemoryState range queries', () => {
       ['c', '1'],
       ['e', '1'],
     ]);
-    const open = state.range('', '')[Symbol.iterator]();
+    const open: Iterator<StateEntry, undefined> = state.range('', '')[Symbol.iterator]();
     assert.equal(open.next().value?.key, 'a');
     put(1, [
       ['b', '2'],

@@ -459,9 +459,9 @@ export const DEFAULT_STUDY_DELTA = 1e-5;
  */
 export function expectDelta(value: unknown, what: string): number {
   const delta = expectPositiveNumber(value, what, MAX_DELTA);
-  if (Math.abs(delta * 1e12 - toPicoDelta(delta)) > 1e-3) {
-    throw invalid(`${what} must be a whole multiple of 1e-12`);
-  }
+  // Exactly a whole number of units as written (what stays in the block is what is counted), and at least one.
+  const units = toPicoDelta(delta);
+  if (units < 1 || units / 1e12 !== delta) throw invalid(`${what} must be a whole multiple of 1e-12`);
   return delta;
 }
 

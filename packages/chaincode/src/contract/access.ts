@@ -3,6 +3,7 @@ import {
   DENY_REASONS,
   DomainError,
   isGrantActive,
+  isStudyActive,
   roleMayAssert,
   studyOwnerRole,
 } from '@medledger/core';
@@ -251,6 +252,10 @@ export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Prom
       tx.caller.mspId !== study.proposer.mspId)
   ) {
     throw new DomainError('NOT_FOUND', 'study not found');
+  }
+  // The team's own study that is not (or no longer) approved is refused once too.
+  if (study !== undefined && !isStudyActive(study, tx.timeMs)) {
+    throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved or has ended');
   }
   const types = input.resourceTypes.length > 0 ? input.resourceTypes : (study?.resourceTypes ?? []);
   const members: CohortMember[] = [];

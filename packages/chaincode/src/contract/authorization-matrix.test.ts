@@ -651,7 +651,7 @@ const COHORTS: readonly Row[] = [
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'other patient',            as: 'researcher',          expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'other org',                as: 'researcher',          expect: 'deny', code: 'withheld' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'objection',                as: 'researcher',          expect: 'deny', code: 'withheld' },
-  { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'permit, study unapproved', as: 'researcher',          expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'permit, study unapproved', as: 'researcher',          expect: 'deny', code: 'STUDY_NOT_APPROVED' },
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'none',                     as: 'public-health',       expect: 'allow' },
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'public-health',       expect: 'allow' },
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'permit + deny HIV',        as: 'public-health',       expect: 'allow' },                  // §3: the OPTIN consent is not applicable; no objection

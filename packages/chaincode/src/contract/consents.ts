@@ -71,15 +71,14 @@ async function reindexRecipients(tx: Tx, previous: ConsentRecord | undefined, cu
   const after = current.status === 'active' ? consentRecipients(current) : [];
   const key = (reference: string): string => tx.key(KEYS.consentByRecipient, reference, current.patientId, current.id);
   for (const reference of before) if (!after.includes(reference)) await tx.delete(key(reference));
-  for (const reference of after) {
-    if (!before.includes(reference))
-      await tx.put(key(reference), { patientId: current.patientId, consentId: current.id });
-  }
+  // Every current recipient is written, not only new ones: a new version of a consent recorded before this index
+  // existed puts it in the index.
+  for (const reference of after) await tx.put(key(reference), { patientId: current.patientId, consentId: current.id });
 }
 
 export interface SharedPatient {
   readonly patientId: string;
-  /** The consent that shares with the caller (the first one, by id, when there are several). */
+  /** The consent that shares with the caller (when several do, the first found: practitioner, organisation, group). */
   readonly consentId: string;
 }
 

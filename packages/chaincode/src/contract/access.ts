@@ -237,26 +237,31 @@ export interface AuthorizeCohortResult {
 }
 
 /**
+ * Only the study's own team draws its cohort, and only while the study is approved. Anyone else is refused once, as if
+ * the study did not exist, instead of a refusal written to every patient's trail under a study that is not theirs; the
+ * team's own study that is not (or no longer) approved is refused once too.
+ */
+function requireOwnActiveStudy(tx: Tx, study: StudyRecord | undefined): void {
+  if (
+    study === undefined ||
+    tx.caller.role !== studyOwnerRole(study.purpose) ||
+    tx.caller.mspId !== study.proposer.mspId
+  ) {
+    throw new DomainError('NOT_FOUND', 'study not found');
+  }
+  if (!isStudyActive(study, tx.timeMs)) {
+    throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved or has ended');
+  }
+}
+
+/**
  * Consent-gated cohort extraction for research (under an approved study) and public-health aggregates. Decides each
  * patient's records with action `use` and writes one audit event per patient, so each patient sees the use.
  */
 export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Promise<AuthorizeCohortResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
   const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
-  // Only the study's own team draws its cohort. Anyone else is refused once, as if the study did not exist, instead of
-  // a refusal written to every patient's trail under a study that is not theirs.
-  if (
-    input.studyId !== undefined &&
-    (study === undefined ||
-      tx.caller.role !== studyOwnerRole(study.purpose) ||
-      tx.caller.mspId !== study.proposer.mspId)
-  ) {
-    throw new DomainError('NOT_FOUND', 'study not found');
-  }
-  // The team's own study that is not (or no longer) approved is refused once too.
-  if (study !== undefined && !isStudyActive(study, tx.timeMs)) {
-    throw new DomainError('STUDY_NOT_APPROVED', 'study is not approved or has ended');
-  }
+  if (input.studyId !== undefined) requireOwnActiveStudy(tx, study);
   const types = input.resourceTypes.length > 0 ? input.resourceTypes : (study?.resourceTypes ?? []);
   const members: CohortMember[] = [];
   for (const patientId of input.patientIds) {

@@ -192,7 +192,7 @@ describe('research studies and public-health aggregates over HTTP (issue 7)', ()
 
   it('refuses bad parameters and non-owners before drawing the cohort: no audit event, nothing spent', async () => {
     const events = async (): Promise<number> => {
-      const trail = await server.as('pt0', 'GET', '/fhir/AuditEvent?_count=1');
+      const trail = await server.as('pt0', 'GET', '/fhir/AuditEvent?_count=0');
       return Number(trail.body.total);
     };
     const eventsBefore = await events();

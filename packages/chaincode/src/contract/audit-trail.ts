@@ -1,6 +1,7 @@
 import { DomainError, onlyKnownKeys, optionalString, parseJsonObject, PATTERNS } from '@medledger/core';
 import type { AuditRecord } from '@medledger/core';
 import { callerPatientId, findAudit, KEYS } from './store.js';
+import type { AuditRef } from './store.js';
 import type { Tx } from './tx.js';
 
 export interface AuditTrailQuery {
@@ -41,36 +42,43 @@ export function parseAuditTrailQuery(text: string): AuditTrailQuery {
   return { ...(patientId === undefined ? {} : { patientId }), pageSize, bookmark: parseBookmark(input.bookmark) };
 }
 
-const EVENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** The newest-first time part of an audit index key (see `newestFirstTime`). */
+const NEWEST_FIRST_TIME = /^\d{13}$/;
 
-/** Whether `tail` is what follows the owner in an audit key: the event time (as the contract writes it) and id. */
+/** Whether `tail` is what follows the owner in an audit index key: the newest-first time and the event id. */
 function isAuditKeyTail(tail: string): boolean {
   const [time = '', id = '', end, ...rest] = tail.split('\u0000');
-  return EVENT_TIME.test(time) && PATTERNS.auditEventId.test(id) && end === '' && rest.length === 0;
+  return NEWEST_FIRST_TIME.test(time) && PATTERNS.auditEventId.test(id) && end === '' && rest.length === 0;
 }
 
 /**
- * One page of the caller's own audit keys. A bookmark (the key the page starts at) must be a key of exactly that
- * range: the caller's prefix, then an event time and id.
+ * One page of an audit index, newest first, resolved to the events. A bookmark (the key the page starts at) must be a
+ * key of exactly that index: its prefix, then a time and an event id.
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
-async function auditPage<T>(
+async function auditPage(
   tx: Tx,
   objectType: string,
   owner: string,
   query: AuditTrailQuery,
-): Promise<{ items: T[]; bookmark: string }> {
+): Promise<{ events: AuditRecord[]; bookmark: string }> {
   const prefix = tx.key(objectType, owner);
   const { bookmark } = query;
   if (bookmark !== '' && !(bookmark.startsWith(prefix) && isAuditKeyTail(bookmark.slice(prefix.length)))) {
     throw new DomainError('INVALID_ARGUMENT', 'bookmark must be one returned by GetAuditTrail for this caller');
   }
-  return tx.page<T>(objectType, [owner], query.pageSize, bookmark);
+  const page = await tx.page<AuditRef>(objectType, [owner], query.pageSize, bookmark);
+  const events: AuditRecord[] = [];
+  for (const ref of page.items) {
+    const event = await findAudit(tx, ref.patientId, ref.recorded, ref.id);
+    if (event) events.push(event);
+  }
+  return { events, bookmark: page.bookmark };
 }
 
 /**
  * A patient sees every event about themself; a privacy officer sees the events that involve their organisation
- * (optionally for one patient); nobody else sees audit data.
+ * (optionally for one patient); nobody else sees audit data. Newest first, a page at a time: a reader of the latest
+ * events reads only those, however long the trail.
  */
 export async function getAuditTrail(
   tx: Tx,
@@ -81,21 +89,12 @@ export async function getAuditTrail(
     if (query.patientId !== undefined && query.patientId !== selfPatient) {
       throw new DomainError('ACCESS_DENIED', 'patients see only their own audit trail');
     }
-    const page = await auditPage<AuditRecord>(tx, KEYS.audit, selfPatient, query);
-    return { events: page.items, bookmark: page.bookmark };
+    return auditPage(tx, KEYS.auditNewest, selfPatient, query);
   }
   if (tx.caller.role !== 'privacy-officer') throw new DomainError('ACCESS_DENIED', 'no access to audit data');
-  const page = await auditPage<{ patientId: string; recorded: string; id: string }>(
-    tx,
-    KEYS.auditByOrg,
-    tx.caller.mspId,
-    query,
-  );
-  const events: AuditRecord[] = [];
-  for (const ref of page.items) {
-    if (query.patientId !== undefined && ref.patientId !== query.patientId) continue;
-    const event = await findAudit(tx, ref.patientId, ref.recorded, ref.id);
-    if (event) events.push(event);
-  }
-  return { events, bookmark: page.bookmark };
+  const org = tx.caller.mspId;
+  if (query.patientId === undefined) return auditPage(tx, KEYS.auditByOrgNewest, org, query);
+  // One patient's trail is shorter than the organisation's: read it and keep what involves the organisation.
+  const page = await auditPage(tx, KEYS.auditNewest, query.patientId, query);
+  return { events: page.events.filter((event) => event.orgs.includes(org)), bookmark: page.bookmark };
 }

@@ -65,7 +65,7 @@ describe('AuthorizeAccess: an unknown patient id costs what a hidden patient cos
     assert.deepEqual(ledgerWork(hidden), {
       reads: ['patient', 'record'],
       rangeQueries: ['emergency', 'consent'],
-      writes: ['audit', 'audit-by-org', 'audit-by-org'],
+      writes: ['audit', 'audit-by-org-newest', 'audit-by-org-newest', 'audit-newest'],
     });
     // Ids have fixed lengths; only the organisation names differ ('-no-such-patient' against 'HospitalBMSP').
     valueSizes(missing).forEach((size, i) => {

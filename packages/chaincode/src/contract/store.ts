@@ -28,7 +28,8 @@ export const KEYS = {
   accessRequest: 'access-request',
   accessRequestByRequester: 'access-request-by-requester',
   audit: 'audit',
-  auditByOrg: 'audit-by-org',
+  auditNewest: 'audit-newest',
+  auditByOrgNewest: 'audit-by-org-newest',
   study: 'study',
   config: 'config',
 } as const;
@@ -129,19 +130,35 @@ export async function findStudy(tx: Tx, studyId: string): Promise<StudyRecord | 
   return tx.get<StudyRecord>(tx.key(KEYS.study, studyId));
 }
 
+/** The largest millisecond time an audit key can hold (year 2286): 13 digits. */
+const LAST_MILLISECOND = 9_999_999_999_999;
+
 /**
- * Appends an audit event to the patient's timeline and to the index of every organisation involved. The key starts
- * with the patient (or org) and the transaction time, so timelines read in order without a global sequence.
+ * An event time as a key part that sorts newest first: Fabric's range queries run in ascending key order only, and
+ * audit readers want the newest events, so the index holds the milliseconds left until {@link LAST_MILLISECOND}.
+ */
+export function newestFirstTime(recorded: string): string {
+  return String(LAST_MILLISECOND - Date.parse(recorded)).padStart(13, '0');
+}
+
+/** What an audit index entry points at: the event's own key (patient, time, id). */
+export interface AuditRef {
+  readonly patientId: string;
+  readonly recorded: string;
+  readonly id: string;
+}
+
+/**
+ * Appends an audit event under the patient, and a reference to it in two newest-first indexes: the patient's and
+ * that of every organisation involved. Keys start with the patient (or org) and the time, so timelines read in
+ * order without a global sequence, and a reader of the newest events reads only those.
  */
 export async function appendAudit(tx: Tx, event: AuditRecord): Promise<void> {
   await tx.put(tx.key(KEYS.audit, event.patientId, event.recorded, event.id), event);
-  for (const org of event.orgs) {
-    await tx.put(tx.key(KEYS.auditByOrg, org, event.recorded, event.id), {
-      patientId: event.patientId,
-      recorded: event.recorded,
-      id: event.id,
-    });
-  }
+  const ref: AuditRef = { patientId: event.patientId, recorded: event.recorded, id: event.id };
+  const newest = newestFirstTime(event.recorded);
+  await tx.put(tx.key(KEYS.auditNewest, event.patientId, newest, event.id), ref);
+  for (const org of event.orgs) await tx.put(tx.key(KEYS.auditByOrgNewest, org, newest, event.id), ref);
 }
 
 export async function findAudit(

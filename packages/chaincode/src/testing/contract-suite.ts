@@ -221,6 +221,71 @@ export function describeContractBehaviour<Identity>(
       assert.deepEqual(insurerView.events.map((e) => e.id).sort(), [denied.auditEventId, refused.auditEventId].sort());
     });
 
+    it('gives audit trails newest first, a page at a time, for the patient and the privacy officer', async () => {
+      const f = await createFixture();
+      const p = await f.patient('nina');
+      const other = await f.patient('otto');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      const insurer = await f.id('InsurerMSP', 'insurer', 'ins-1');
+      await f.record(drA, p.patientId);
+      const reads: string[] = [];
+      const ottoReads: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        reads.push(
+          (await f.submit<AuthorizeAccessResult>(drA, 'AuthorizeAccess', read(p.patientId, 'TREAT'))).auditEventId,
+        );
+        reads.push(
+          (await f.submit<AuthorizeAccessResult>(insurer, 'AuthorizeAccess', read(p.patientId, 'HPAYMT'))).auditEventId,
+        );
+        ottoReads.push(
+          (await f.submit<AuthorizeAccessResult>(drA, 'AuthorizeAccess', read(other.patientId, 'TREAT'))).auditEventId,
+        );
+      }
+      const pages = async (identity: Identity, input: Record<string, unknown>): Promise<AuditRecord[][]> => {
+        const out: AuditRecord[][] = [];
+        let bookmark: string | undefined;
+        do {
+          const page = await f.evaluate<{ events: AuditRecord[]; bookmark: string }>(identity, 'GetAuditTrail', {
+            ...input,
+            pageSize: 3,
+            ...(bookmark === undefined ? {} : { bookmark }),
+          });
+          out.push(page.events);
+          bookmark = page.bookmark === '' ? undefined : page.bookmark;
+        } while (bookmark !== undefined);
+        return out;
+      };
+      const newestFirst = (events: AuditRecord[]): boolean =>
+        events.every((e, i) => i === 0 || (events[i - 1]?.recorded ?? '') > e.recorded);
+
+      const own = await pages(p.identity, {});
+      assert.deepEqual(
+        own[0]?.map((e) => e.id),
+        [...reads].reverse().slice(0, 3),
+        'the first page holds the newest three',
+      );
+      const ownAll = own.flat();
+      assert.ok(newestFirst(ownAll), 'strictly newest first across pages');
+      assert.equal(ownAll.at(-1)?.kind, 'record-create', 'the oldest event comes last');
+      assert.equal(new Set(ownAll.map((e) => e.id)).size, ownAll.length, 'no event twice');
+
+      const poIns = await f.id('InsurerMSP', 'privacy-officer', 'po-ins');
+      const insurerTrail = (await pages(poIns, { patientId: p.patientId })).flat();
+      assert.deepEqual(
+        insurerTrail.map((e) => e.id),
+        reads.filter((_, i) => i % 2 === 1).reverse(),
+        "the insurer's privacy officer sees only the insurer's reads of this patient, newest first",
+      );
+      const poA = await f.id('HospitalAMSP', 'privacy-officer', 'po-a');
+      const hospitalTrail = (await pages(poA, {})).flat();
+      assert.ok(newestFirst(hospitalTrail));
+      const seen = new Set(hospitalTrail.map((e) => e.id));
+      assert.ok(
+        [...reads, ...ottoReads].every((id) => seen.has(id)),
+        "the hospital's privacy officer sees every read of both patients",
+      );
+    });
+
     it('does not reveal withheld records or unknown patients to the requester', async () => {
       const f = await createFixture();
       const p = await f.patient('dave');
@@ -531,7 +596,8 @@ export function describeContractBehaviour<Identity>(
       const { events } = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
       assert.deepEqual(
         events.map((e) => e.kind),
-        ['record-create', 'search', 'record-erase', 'search'],
+        ['search', 'record-erase', 'search', 'record-create'],
+        'newest first',
       );
       await rejectsWith(f.submit(p.identity, 'EraseRecord', { recordId: rec.id }), 'CONFLICT');
     });

@@ -253,14 +253,19 @@ export function searchBundle(
   return pagedBundle(baseUrl, path, query, page, matches.length, search);
 }
 
-/** A searchset of one page whose matches were counted elsewhere, with self/next/previous links. */
+/**
+ * A searchset of one page whose matches were counted elsewhere, with self/next/previous links. Without a total (a
+ * search that stopped reading once it had the page, FHIR's Bundle.total is optional), `more` says whether a next page
+ * exists.
+ */
 export function pagedBundle(
   baseUrl: string,
   path: string,
   query: Readonly<Record<string, string | string[] | undefined>>,
   page: readonly FhirResource[],
-  total: number,
+  total: number | undefined,
   search: Pick<SearchRequest, 'count' | 'offset'>,
+  more = total !== undefined && search.offset + search.count < total,
 ): Record<string, unknown> {
   const link = (offset: number): string => {
     const params = new URLSearchParams();
@@ -273,14 +278,14 @@ export function pagedBundle(
     return `${baseUrl}${path}?${params.toString()}`;
   };
   const links = [{ relation: 'self', url: link(search.offset) }];
-  if (search.count > 0 && search.offset + search.count < total) {
+  if (search.count > 0 && more) {
     links.push({ relation: 'next', url: link(search.offset + search.count) });
   }
   if (search.offset > 0) links.push({ relation: 'previous', url: link(Math.max(0, search.offset - search.count)) });
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    total,
+    ...(total === undefined ? {} : { total }),
     link: links,
     entry: page.map((resource) => ({
       fullUrl: `${baseUrl}/fhir/${resource.resourceType}/${String(resource.id)}`,

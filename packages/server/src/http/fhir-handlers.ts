@@ -15,6 +15,9 @@ type Json = Record<string, unknown>;
 type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 const DIRECTORY_TYPES = new Set(['Organization', 'Practitioner', 'PractitionerRole']);
+/** The contract's largest audit page, and how many pages one AuditEvent search reads at most (about 50,000 events). */
+const MAX_AUDIT_PAGE = 500;
+const MAX_AUDIT_PAGES = 100;
 
 /** Every resource type the API serves (the CapabilityStatement lists the same). */
 export function isSupportedType(type: string): boolean {
@@ -55,7 +58,7 @@ export class FhirHandlers {
     if (type === 'Patient') return this.medledger.patients.read(caller, id);
     if (type === 'Consent') return this.medledger.consents.read(caller, id);
     if (type === 'AuditEvent') {
-      const found = (await this.auditEvents(caller, {})).find((event) => event.id === id);
+      const [found] = (await this.newestAuditEvents(caller, undefined, (event) => event.id === id, 1)).matches;
       if (found === undefined) throw notFound(type, id);
       return found;
     }
@@ -81,8 +84,20 @@ export class FhirHandlers {
         .map(toFhirConsent)
         .filter((c) => search.ids === undefined || search.ids.includes(String(c.id)));
     } else if (type === 'AuditEvent') {
-      matches = (await this.auditEvents(caller, query)).filter((e) =>
-        matchesSearch({ ...search, dates: [] }, e as FhirResource),
+      // Newest first, reading only as far as this page and one event past it; `_count=0` asks for the total.
+      const wanted = search.count === 0 ? Infinity : search.offset + search.count + 1;
+      const accept = (event: Json): boolean => matchesSearch(search, event as FhirResource);
+      const found = await this.newestAuditEvents(caller, search.patientId, accept, wanted);
+      const page = found.matches.slice(search.offset, search.offset + search.count) as FhirResource[];
+      const total = found.complete ? found.matches.length : undefined;
+      return pagedBundle(
+        this.base,
+        path,
+        query,
+        page,
+        total,
+        search,
+        found.matches.length > search.offset + search.count,
       );
     } else if (DIRECTORY_TYPES.has(type)) {
       matches = this.directory(type).filter(
@@ -193,21 +208,35 @@ export class FhirHandlers {
     return type === 'Practitioner' ? staff.map(practitioner) : staff.map(practitionerRole);
   }
 
-  private async auditEvents(caller: Caller, query: Query): Promise<Json[]> {
-    const patient = typeof query.patient === 'string' ? query.patient.replace(/^Patient\//, '') : undefined;
-    const events: Json[] = [];
+  /**
+   * The caller's AuditEvents from the newest, until `wanted` of them pass `accept` or the trail ends (`complete`). Pages
+   * start at the size wanted and double, so a short answer reads little and a sparse filter still gets through.
+   */
+  private async newestAuditEvents(
+    caller: Caller,
+    patientId: string | undefined,
+    accept: (event: Json) => boolean,
+    wanted: number,
+  ): Promise<{ matches: Json[]; complete: boolean }> {
+    const matches: Json[] = [];
     let bookmark: string | undefined;
-    for (let page = 0; page < 50; page += 1) {
+    let pageSize = Math.min(MAX_AUDIT_PAGE, Math.max(1, wanted));
+    for (let pages = 0; pages < MAX_AUDIT_PAGES; pages += 1) {
       const result = await this.medledger.access.auditTrail(caller, {
-        ...(patient === undefined ? {} : { patientId: patient }),
-        pageSize: 200,
+        ...(patientId === undefined ? {} : { patientId }),
+        pageSize,
         ...(bookmark === undefined ? {} : { bookmark }),
       });
-      events.push(...result.events.map((event) => toFhirAuditEvent(event, 'medledger')));
-      if (result.bookmark === '' || result.events.length === 0) break;
+      for (const event of result.events) {
+        const resource = toFhirAuditEvent(event, 'medledger');
+        if (accept(resource)) matches.push(resource);
+        if (matches.length >= wanted) return { matches, complete: false };
+      }
+      if (result.bookmark === '') return { matches, complete: true };
       bookmark = result.bookmark;
+      pageSize = Math.min(MAX_AUDIT_PAGE, pageSize * 2);
     }
-    return events.sort((a, b) => String(b.recorded).localeCompare(String(a.recorded)));
+    return { matches, complete: false };
   }
 }
 

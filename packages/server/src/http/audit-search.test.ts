@@ -52,12 +52,12 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
     assert.equal(resources(five.body as Bundle).length, 5);
     assert.ok(eventsRead <= 6, `a page of 5 read ${String(eventsRead)} events of ${String(total)}`);
     assert.equal(five.body.total, undefined, 'the total is left out when the search stopped reading early');
-    assert.ok(nextLink(five.body as Bundle), 'and a next link says there is more');
+    assert.ok(nextLink(five.body), 'and a next link says there is more');
   });
 
   it('pages through the whole trail newest first, each event once, ending without a next link', async () => {
     const everything = await server.as('alice', 'GET', '/fhir/AuditEvent?_count=200');
-    const expected = resources(everything.body as Bundle);
+    const expected = resources(everything.body);
     assert.equal(everything.body.total, expected.length, 'a search that read to the end gives the total');
     assert.ok(newestFirst(expected));
 
@@ -67,8 +67,8 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
     while (path !== undefined) {
       const page = await server.as('alice', 'GET', path);
       assert.equal(page.status, 200, page.text);
-      paged.push(...resources(page.body as Bundle));
-      path = nextLink(page.body as Bundle);
+      paged.push(...resources(page.body));
+      path = nextLink(page.body);
       pages += 1;
       assert.ok(pages <= 20, 'the next links end');
     }
@@ -82,7 +82,7 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
   it('shows the newest event first: the latest read is at the top', async () => {
     const read = await server.as('dr.grey', 'GET', `/fhir/Observation?patient=Patient/${alice}`);
     assert.equal(read.status, 200);
-    const [newest] = resources((await server.as('alice', 'GET', '/fhir/AuditEvent?_count=1')).body as Bundle);
+    const [newest] = resources((await server.as('alice', 'GET', '/fhir/AuditEvent?_count=1')).body);
     const whoReference = (newest?.agent as Array<{ who?: { reference?: string } }> | undefined)?.[0]?.who?.reference;
     assert.equal(whoReference, 'Practitioner/dr.grey');
     assert.ok(Date.now() - Date.parse(String(newest?.recorded)) < 60_000, 'recorded within the last minute');
@@ -91,7 +91,7 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
   it("gives a privacy officer the newest events of one patient that involve the officer's organisation", async () => {
     const search = await server.as('po.hospa', 'GET', `/fhir/AuditEvent?patient=Patient/${alice}&_count=3`);
     assert.equal(search.status, 200, search.text);
-    const events = resources(search.body as Bundle);
+    const events = resources(search.body);
     assert.equal(events.length, 3);
     assert.ok(newestFirst(events));
     const own = await server.as('alice', 'GET', '/fhir/AuditEvent?_count=3');
@@ -105,7 +105,7 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
   });
 
   it('reads one AuditEvent by id, the oldest too, and answers 404 for an id that is not the caller’s', async () => {
-    const everything = resources((await server.as('alice', 'GET', '/fhir/AuditEvent?_count=200')).body as Bundle);
+    const everything = resources((await server.as('alice', 'GET', '/fhir/AuditEvent?_count=200')).body);
     const oldest = everything.at(-1);
     assert.ok(oldest);
     const read = await server.as('alice', 'GET', `/fhir/AuditEvent/${String(oldest.id)}`);

@@ -6,6 +6,7 @@ import { parseFhirConsent } from './consent-fhir.js';
 import {
   combineConsents,
   consentRecipients,
+  consentRefusesEverything,
   consentSharesForTreatment,
   evaluateConsent,
   provisionMatches,
@@ -21,6 +22,7 @@ import {
   DR_B,
   fact,
   INSURER,
+  ircp,
   PROVISION_A,
   PROVISION_B,
   PROVISION_C,
@@ -834,5 +836,60 @@ void describe('consentRecipients and consentSharesForTreatment (the clinician\'s
     assert.equal(consentSharesForTreatment(E, DR_A, JUNE_2025), false, 'example (e) is a deny naming HospitalA');
     const revoked = fromFhir('c-r', PROVISION_A, 'OPTIN', 'inactive');
     assert.equal(consentSharesForTreatment(revoked, DR_LEE, JUNE_2025), false);
+  });
+
+  const toOrg = (...deny: Provision[]): Provision =>
+    prov('deny', { provision: [prov('permit', { actor: [ircp('Organization/HospitalBMSP')], provision: deny })] });
+  const denyLee = (parts: Partial<Provision> = {}): Provision =>
+    prov('deny', { actor: [ircp('Practitioner/dr-lee')], ...parts });
+
+  void it('does not list a practitioner whom the same consent denies whatever the record', () => {
+    const grandchild = stored('c-g', toOrg(denyLee()), 'OPTIN');
+    assert.equal(consentSharesForTreatment(grandchild, DR_LEE, JUNE_2025), false, 'a deny under the permit');
+    assert.equal(consentSharesForTreatment(grandchild, DR_OTHER, JUNE_2025), true, 'the rest of the organisation');
+    const sibling = stored(
+      'c-s',
+      prov('deny', { provision: [prov('permit', { actor: [ircp('Organization/HospitalBMSP')] }), denyLee()] }),
+      'OPTIN',
+    );
+    assert.equal(consentSharesForTreatment(sibling, DR_LEE, JUNE_2025), false, 'a deny beside the permit');
+    assert.equal(consentSharesForTreatment(sibling, DR_OTHER, JUNE_2025), true);
+  });
+
+  void it('still lists when the deny reads a record fact or does not apply now', () => {
+    const observationsOnly = stored('c-o', toOrg(denyLee({ class: ['Observation'] })), 'OPTIN');
+    assert.equal(consentSharesForTreatment(observationsOnly, DR_LEE, JUNE_2025), true, 'other types are shared');
+    const labelled = stored('c-l', toOrg(denyLee({ securityLabel: [sens('PSY')] })), 'OPTIN');
+    assert.equal(consentSharesForTreatment(labelled, DR_LEE, JUNE_2025), true, 'unlabelled records are shared');
+    const payment = stored('c-p', toOrg(denyLee({ purpose: ['HPAYMT'] })), 'OPTIN');
+    assert.equal(consentSharesForTreatment(payment, DR_LEE, JUNE_2025), true, 'a deny for another purpose');
+    const ended = stored('c-e', toOrg(denyLee({ period: { end: '2025-05-01' } })), 'OPTIN');
+    assert.equal(consentSharesForTreatment(ended, DR_LEE, JUNE_2025), true, 'a deny whose period ended');
+    const reallowed = stored(
+      'c-x',
+      toOrg(denyLee({ provision: [prov('permit', { class: ['Immunization'] })] })),
+      'OPTIN',
+    );
+    assert.equal(consentSharesForTreatment(reallowed, DR_LEE, JUNE_2025), true, 'a permit inside the deny');
+  });
+
+  void it('finds the objections that refuse a requester everything, and only those', () => {
+    const objection = stored('c-no', denyLee(), 'OPTOUT');
+    assert.equal(consentRefusesEverything(objection, DR_LEE, JUNE_2025), true, 'an opt-out naming dr-lee');
+    assert.equal(consentRefusesEverything(objection, DR_OTHER, JUNE_2025), false, 'names someone else');
+    assert.equal(consentRefusesEverything(stored('c-all', prov('deny'), 'OPTOUT'), DR_LEE, JUNE_2025), true, 'anyone');
+    const narrow = stored('c-n', denyLee({ class: ['Observation'] }), 'OPTOUT');
+    assert.equal(consentRefusesEverything(narrow, DR_LEE, JUNE_2025), false, 'Observations only');
+    assert.equal(
+      consentRefusesEverything(stored('c-in', toOrg(denyLee()), 'OPTIN'), DR_LEE, JUNE_2025),
+      false,
+      "an opt-in's deny only takes back its own permit",
+    );
+    assert.equal(consentRefusesEverything(stored('c-r', denyLee(), 'OPTOUT', 'inactive'), DR_LEE, JUNE_2025), false);
+    assert.equal(
+      consentRefusesEverything(stored('c-t', denyLee({ purpose: ['HPAYMT'] }), 'OPTOUT'), DR_LEE, JUNE_2025),
+      false,
+      'treatment is not objected to',
+    );
   });
 });

@@ -197,13 +197,74 @@ export function consentRecipients(consent: ConsentRecord): string[] {
   return [...found].sort();
 }
 
+/** No record: a provision that reads no record fact matches it exactly as it matches any record. */
+const ANY_RECORD: RecordFacts = {
+  recordId: '',
+  resourceType: '',
+  securityLabels: [],
+  codes: [],
+  custodian: '',
+  related: [],
+};
+
+/** Whether a provision's match depends on the request only: no element that reads the record. */
+function readsNoRecordFact(provision: Provision): boolean {
+  return (
+    provision.class.length === 0 &&
+    provision.code.length === 0 &&
+    provision.securityLabel.length === 0 &&
+    !provision.dataPeriod &&
+    provision.data.length === 0 &&
+    provision.actor.every((actor) => RECIPIENT_ROLES.has(actor.role))
+  );
+}
+
+function hasPermitBelow(provision: Provision): boolean {
+  return provision.provision.some((child) => child.type === 'permit' || hasPermitBelow(child));
+}
+
+/**
+ * Whether `provision`, wherever it matches, resolves to deny whatever the record (see `resolve`): it is a deny with no
+ * permit under it, or it has a child that matches this request whatever the record and itself always resolves to deny.
+ */
+function deniesWhateverTheRecord(provision: Provision, request: ConsentRequest): boolean {
+  if (provision.type === 'deny' && !hasPermitBelow(provision)) return true;
+  return provision.provision.some(
+    (child) =>
+      readsNoRecordFact(child) &&
+      provisionMatches(child, request, ANY_RECORD) &&
+      deniesWhateverTheRecord(child, request),
+  );
+}
+
+function treatmentRequest(requester: Requester, time: number): ConsentRequest {
+  return { requester, action: 'access', purpose: 'TREAT', time };
+}
+
+/**
+ * Whether an active consent refuses the requester every record for treatment access at `time`: an objection (or a deny
+ * inside it) that names the requester, or no one, and reads no record fact. An opt-in consent's root deny is its
+ * baseline, not an objection (see `evaluateConsent`), so it refuses nothing beyond itself.
+ */
+export function consentRefusesEverything(consent: ConsentRecord, requester: Requester, time: number): boolean {
+  const root = consent.provision;
+  if (consent.status !== 'active' || (consent.policyRule === 'OPTIN' && root.type === 'deny')) return false;
+  const request = treatmentRequest(requester, time);
+  return (
+    readsNoRecordFact(root) && provisionMatches(root, request, ANY_RECORD) && deniesWhateverTheRecord(root, request)
+  );
+}
+
 /**
  * Whether an active consent names the requester (their Practitioner, Organization or Group identity) as a recipient of
- * a permit for treatment access at `time`: the root permit, or a permit child under a root that applies. It says only
- * that the patient shares something with them; each read is still decided record by record.
+ * a permit for treatment access at `time`: the root permit, or a permit child under a root that applies, unless a deny
+ * of the same consent that reads no record fact takes it back for this requester. It says only that the patient shares
+ * something with them; each read is still decided record by record, with all the patient's consents (a caller lists
+ * only patients none of whose consents `consentRefusesEverything`).
  */
 export function consentSharesForTreatment(consent: ConsentRecord, requester: Requester, time: number): boolean {
   if (consent.status !== 'active') return false;
+  const request = treatmentRequest(requester, time);
   const names = (provision: Provision): boolean =>
     recipients(provision).some((reference) => requester.references.includes(reference));
   const applies = (provision: Provision): boolean =>
@@ -212,7 +273,13 @@ export function consentSharesForTreatment(consent: ConsentRecord, requester: Req
     (provision.action.length === 0 || provision.action.includes('access')) &&
     (provision.purpose.length === 0 || purposeMatches(provision.purpose, 'TREAT'));
   const root = consent.provision;
-  if (!applies(root)) return false;
+  if (!applies(root) || deniesWhateverTheRecord(root, request)) return false;
   if (root.type === 'permit' && names(root)) return true;
-  return root.provision.some((child) => child.type === 'permit' && applies(child) && (names(root) || names(child)));
+  return root.provision.some(
+    (child) =>
+      child.type === 'permit' &&
+      applies(child) &&
+      (names(root) || names(child)) &&
+      !deniesWhateverTheRecord(child, request),
+  );
 }

@@ -1,5 +1,6 @@
 import {
   consentRecipients,
+  consentRefusesEverything,
   consentSharesForTreatment,
   DomainError,
   expectString,
@@ -91,11 +92,17 @@ export async function listPatientsSharingWithMe(tx: Tx): Promise<SharedPatient[]
     throw new DomainError('ACCESS_DENIED', 'only clinicians have patients sharing with them');
   const requester = tx.requester();
   const shared = new Map<string, SharedPatient>();
+  const refusing = new Set<string>();
   for (const reference of requester.references) {
     for (const { value } of await tx.list<SharedPatient>(KEYS.consentByRecipient, reference)) {
-      if (shared.has(value.patientId)) continue;
+      if (shared.has(value.patientId) || refusing.has(value.patientId)) continue;
       const consent = await tx.get<ConsentRecord>(tx.key(KEYS.consent, value.patientId, value.consentId));
-      if (consent && consentSharesForTreatment(consent, requester, tx.timeMs)) shared.set(value.patientId, value);
+      if (!consent || !consentSharesForTreatment(consent, requester, tx.timeMs)) continue;
+      // Another of the patient's consents may object to this requester outright: then nothing is shared.
+      const consents = await listConsents(tx, value.patientId);
+      if (consents.some((other) => consentRefusesEverything(other, requester, tx.timeMs)))
+        refusing.add(value.patientId);
+      else shared.set(value.patientId, value);
     }
   }
   return [...shared.values()].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));

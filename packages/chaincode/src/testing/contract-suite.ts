@@ -556,6 +556,48 @@ export function describeContractBehaviour<Identity>(
       await rejectsWith(f.evaluate(alice.identity, 'ListPatientsSharingWithMe'), 'ACCESS_DENIED');
     });
 
+    it('leaves off the list a clinician whom the patient refuses outright, in the same or another consent', async () => {
+      const f = await createFixture();
+      const alice = await f.patient('alice');
+      const bob = await f.patient('bob');
+      const drB = await f.id('HospitalBMSP', 'clinician', 'dr-b');
+      const drB2 = await f.id('HospitalBMSP', 'clinician', 'dr-b2');
+      const treat = { action: [fhir.action('access')], purpose: [fhir.purpose('TREAT')] };
+      const listed = async (who: typeof drB): Promise<string[]> =>
+        (await f.evaluate<Array<{ patientId: string }>>(who, 'ListPatientsSharingWithMe')).map((e) => e.patientId);
+      // alice shares with HospitalB, and a separate opt-out refuses dr-b everything.
+      await f.consent(alice, optInPermit({ actor: [fhir.actor('Organization/HospitalBMSP')], ...treat }));
+      const objection = await f.consent(
+        alice,
+        { type: 'deny', actor: [fhir.actor('Practitioner/dr-b')] },
+        { policyRule: 'OPTOUT' },
+      );
+      // bob shares with HospitalB but takes dr-b back inside the same consent.
+      await f.consent(bob, {
+        type: 'deny',
+        provision: [
+          { type: 'permit', actor: [fhir.actor('Organization/HospitalBMSP')], ...treat },
+          { type: 'deny', actor: [fhir.actor('Practitioner/dr-b')] },
+        ],
+      });
+      assert.deepEqual(await listed(drB), [], 'dr-b is refused by both');
+      assert.deepEqual(await listed(drB2), [alice.patientId, bob.patientId].sort());
+      // A read by dr-b is refused too: the list and the decision agree.
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      await f.record(drA, alice.patientId);
+      const refused = await f.submit<AuthorizeAccessResult>(drB, 'AuthorizeAccess', read(alice.patientId, 'TREAT'));
+      assert.deepEqual(refused.records, []);
+      const permitted = await f.submit<AuthorizeAccessResult>(drB2, 'AuthorizeAccess', read(alice.patientId, 'TREAT'));
+      assert.equal(permitted.records.length, 1, 'the rest of HospitalB reads the record');
+      // Narrowed to Observations, the objection leaves other records shared: alice is listed again.
+      await f.consent(
+        alice,
+        { type: 'deny', actor: [fhir.actor('Practitioner/dr-b')], class: [fhir.type('Observation')] },
+        { policyRule: 'OPTOUT', id: objection.id },
+      );
+      assert.deepEqual(await listed(drB), [alice.patientId]);
+    });
+
     it('uses the organisation break-glass duration set by its admin', async () => {
       const f = await createFixture();
       const p = await f.patient('hal');

@@ -396,17 +396,19 @@ void describe('parseAuthorizeCohort', () => {
     });
   });
 
-  void it('accepts a public-health cohort without a study', () => {
-    assert.deepEqual(parseAuthorizeCohort(text({ patientIds: [PATIENT_1], purpose: 'PUBHLTH' })), {
+  void it('accepts a public-health cohort under its programme', () => {
+    assert.deepEqual(parseAuthorizeCohort(text({ patientIds: [PATIENT_1], purpose: 'PUBHLTH', studyId: STUDY })), {
       patientIds: [PATIENT_1],
       purpose: 'PUBHLTH',
       resourceTypes: [],
+      studyId: STUDY,
     });
   });
 
   void describe('rejections', () => {
     rejects(parseAuthorizeCohort, valid, [
       ['research without a study', { studyId: undefined }],
+      ['public health without a programme', { purpose: 'PUBHLTH', studyId: undefined }],
       ['a purpose other than HRESCH or PUBHLTH', { purpose: 'TREAT' }],
       ['an empty cohort', { patientIds: [] }],
       ['a missing cohort', { patientIds: undefined }],

@@ -254,7 +254,8 @@ export interface AuthorizeCohortInput {
   readonly patientIds: readonly string[];
   readonly purpose: 'HRESCH' | 'PUBHLTH';
   readonly resourceTypes: readonly string[];
-  readonly studyId?: string;
+  /** The approved study (HRESCH) or surveillance programme (PUBHLTH) the cohort is drawn under. */
+  readonly studyId: string;
   readonly requestId?: string;
 }
 
@@ -264,14 +265,15 @@ export function parseAuthorizeCohort(text: string): AuthorizeCohortInput {
   const studyId = optionalString(input.studyId, PATTERNS.studyId, 'studyId');
   const requestId = optionalString(input.requestId, PATTERNS.requestId, 'requestId');
   const purpose = expectOneOf(input.purpose, ['HRESCH', 'PUBHLTH'] as const, 'purpose');
-  if (purpose === 'HRESCH' && studyId === undefined) throw invalid('studyId is required for HRESCH');
+  // Every cohort is drawn under a study or public-health programme: its approval, team and privacy budget.
+  if (studyId === undefined) throw invalid(`studyId is required for ${purpose} (the study or programme)`);
   const patientIds = ids(input.patientIds, PATTERNS.patientId, 'patientIds', 500, true);
   if (patientIds.length === 0) throw invalid('patientIds must not be empty');
   return {
     patientIds,
     purpose,
     resourceTypes: resourceTypes(input.resourceTypes, 'resourceTypes'),
-    ...(studyId === undefined ? {} : { studyId }),
+    studyId,
     ...(requestId === undefined ? {} : { requestId }),
   };
 }

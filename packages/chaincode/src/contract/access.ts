@@ -241,7 +241,7 @@ export interface AuthorizeCohortResult {
  * the study did not exist, instead of a refusal written to every patient's trail under a study that is not theirs; the
  * team's own study that is not (or no longer) approved is refused once too.
  */
-function requireOwnActiveStudy(tx: Tx, study: StudyRecord | undefined): void {
+function requireOwnActiveStudy(tx: Tx, study: StudyRecord | undefined): asserts study is StudyRecord {
   if (
     study === undefined ||
     tx.caller.role !== studyOwnerRole(study.purpose) ||
@@ -260,15 +260,15 @@ function requireOwnActiveStudy(tx: Tx, study: StudyRecord | undefined): void {
  */
 export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Promise<AuthorizeCohortResult> {
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
-  const study = input.studyId === undefined ? undefined : await findStudy(tx, input.studyId);
-  if (input.studyId !== undefined) requireOwnActiveStudy(tx, study);
-  const types = input.resourceTypes.length > 0 ? input.resourceTypes : (study?.resourceTypes ?? []);
+  const study = await findStudy(tx, input.studyId);
+  requireOwnActiveStudy(tx, study);
+  const types = input.resourceTypes.length > 0 ? input.resourceTypes : study.resourceTypes;
   const members: CohortMember[] = [];
   for (const patientId of input.patientIds) {
     const member = await authorizeCohortMember(tx, input, patientId, { purposeAccepted, types, study });
     if (member.records.length > 0) members.push(member);
   }
-  tx.emit('CohortAuthorized', { purpose: input.purpose, studyId: input.studyId ?? null, members: members.length });
+  tx.emit('CohortAuthorized', { purpose: input.purpose, studyId: input.studyId, members: members.length });
   return { txId: tx.txId, purposeAccepted, members };
 }
 
@@ -276,7 +276,7 @@ async function authorizeCohortMember(
   tx: Tx,
   input: AuthorizeCohortInput,
   patientId: string,
-  scope: { purposeAccepted: boolean; types: readonly string[]; study: StudyRecord | undefined },
+  scope: { purposeAccepted: boolean; types: readonly string[]; study: StudyRecord },
 ): Promise<CohortMember> {
   const patient = scope.purposeAccepted ? await findPatient(tx, patientId) : undefined;
   const candidates = patient ? await listPatientRecords(tx, patientId, scope.types) : [];

@@ -660,28 +660,28 @@ const COHORTS: readonly Row[] = [
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'other patient',            as: 'public-health',       expect: 'allow' },
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'other org',                as: 'public-health',       expect: 'allow' },
   { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'objection',                as: 'public-health',       expect: 'deny', code: 'withheld' },
-  // Cohorts for any other role or purpose, even with a consent naming the caller: under a study that is not the caller's
-  // team's, refused once as if it did not exist (NOT_FOUND); otherwise every record withheld.
+  // Cohorts for any other role, even with a consent naming the caller: under a study or programme that is not the
+  // caller's team's, refused once as if it did not exist (NOT_FOUND).
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'patient',             expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'patient',             expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'patient',             expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'other-patient',       expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'other-patient',       expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'clinician-home',      expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'clinician-home',      expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'clinician-home',      expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'clinician-other-org', expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'clinician-other-org', expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'clinician-other-org', expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'insurer',             expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'insurer',             expect: 'deny', code: 'withheld' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'researcher',          expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'insurer',             expect: 'deny', code: 'NOT_FOUND' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'researcher',          expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'ethics',              expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'ethics',              expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'ethics',              expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'public-health',       expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'po-home',             expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'po-home',             expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'po-home',             expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'po-other-org',        expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'po-other-org',        expect: 'deny', code: 'NOT_FOUND' },
   { tx: 'AuthorizeCohort', purpose: 'HRESCH',  state: 'active permit',            as: 'admin-home',          expect: 'deny', code: 'NOT_FOUND' },
-  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'admin-home',          expect: 'deny', code: 'withheld' },
+  { tx: 'AuthorizeCohort', purpose: 'PUBHLTH', state: 'active permit',            as: 'admin-home',          expect: 'deny', code: 'NOT_FOUND' },
 ];
 
 // prettier-ignore
@@ -964,8 +964,12 @@ async function requestAccess(w: World): Promise<void> {
 /** Studies first: a consent state of an HRESCH row runs under an approved study unless the state says otherwise. */
 async function prepareStudy(w: World, row: Row): Promise<void> {
   const proposedOnly = row.state === 'study proposed' || row.state === 'permit, study unapproved';
-  if (!proposedOnly && row.state !== 'study approved' && row.purpose !== 'HRESCH') return;
-  w.study = await call<StudyRecord>(w, 'researcher', 'ProposeStudy', {
+  const cohort = row.tx === 'AuthorizeCohort';
+  if (!proposedOnly && row.state !== 'study approved' && row.purpose !== 'HRESCH' && !cohort) return;
+  // A public-health cohort runs under the health authority's own surveillance programme.
+  const programme = cohort && row.purpose === 'PUBHLTH';
+  w.study = await call<StudyRecord>(w, programme ? 'public-health' : 'researcher', 'ProposeStudy', {
+    ...(programme ? { purpose: 'PUBHLTH' } : {}),
     resourceTypes: ['Observation'],
     protocolHash: sha256('protocol v1'),
     epsilonBudget: 1,
@@ -1289,7 +1293,7 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
     input: (w, row) => ({
       patientIds: [w.patientId],
       purpose: row.purpose,
-      ...(row.purpose === 'HRESCH' ? { studyId: studyId(w) } : {}),
+      studyId: studyId(w),
     }),
     shows: (result, w) => result.members.some((member) => member.patientId === w.patientId),
     verify: async (w, row, result, shown) => {

@@ -168,6 +168,8 @@ interface History {
   readonly carolGrant: string;
   readonly approvedStudy: string;
   readonly proposedStudy: string;
+  /** The health authority's approved surveillance programme (PUBHLTH). */
+  readonly programme: string;
 }
 
 class Peer {
@@ -287,6 +289,15 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
   const approvedStudy = (await study('protocol 1')).id;
   await peer.submit(id.ethics, 'DecideStudy', { studyId: approvedStudy, decision: 'approve' });
   const proposedStudy = (await study('protocol 2')).id;
+  const programme = (
+    await peer.submit<{ id: string }>(id.publicHealth, 'ProposeStudy', {
+      purpose: 'PUBHLTH',
+      resourceTypes: ['Observation'],
+      protocolHash: sha256('surveillance programme'),
+      epsilonBudget: 2,
+    })
+  ).id;
+  await peer.submit(id.ethics, 'DecideStudy', { studyId: programme, decision: 'approve' });
   await peer.submit(id.researcher, 'SpendPrivacyBudget', {
     studyId: approvedStudy,
     epsilon: 0.25,
@@ -294,7 +305,18 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
   });
   await peer.submit(id.drA, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
   await peer.submit(id.drB, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
-  return { alice, bob, carol, aliceConsent, insurerRequest, grant, carolGrant, approvedStudy, proposedStudy };
+  return {
+    alice,
+    bob,
+    carol,
+    aliceConsent,
+    insurerRequest,
+    grant,
+    carolGrant,
+    approvedStudy,
+    proposedStudy,
+    programme,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -403,7 +425,12 @@ const CASES: readonly Case[] = [
   {
     tx: 'AuthorizeCohort',
     who: 'publicHealth',
-    input: (h) => ({ patientIds: [h.alice, h.bob, h.carol], purpose: 'PUBHLTH', resourceTypes: ['Observation'] }),
+    input: (h) => ({
+      patientIds: [h.alice, h.bob, h.carol],
+      purpose: 'PUBHLTH',
+      resourceTypes: ['Observation'],
+      studyId: h.programme,
+    }),
   },
   {
     tx: 'ProposeStudy',

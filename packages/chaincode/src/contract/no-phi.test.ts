@@ -339,7 +339,20 @@ async function createLedger(syntheaPatients: readonly SyntheaPatient[]): Promise
   for (const [index, syn] of syntheaPatients.entries()) subjects.push(await onboard(f, staff, syn, index, studyId));
   const everyone = subjects.map((s) => s.patientId);
   await f.submit(staff.researcher, 'AuthorizeCohort', { patientIds: everyone, purpose: 'HRESCH', studyId });
-  await f.submit(staff.publicHealth, 'AuthorizeCohort', { patientIds: everyone, purpose: 'PUBHLTH' });
+  const programme = (
+    await f.submit<{ id: string }>(staff.publicHealth, 'ProposeStudy', {
+      purpose: 'PUBHLTH',
+      resourceTypes: ['Observation', 'Condition'],
+      protocolHash: sha256('Influenza surveillance programme'),
+      epsilonBudget: 3,
+    })
+  ).id;
+  await f.submit(staff.ethics, 'DecideStudy', { studyId: programme, decision: 'approve' });
+  await f.submit(staff.publicHealth, 'AuthorizeCohort', {
+    patientIds: everyone,
+    purpose: 'PUBHLTH',
+    studyId: programme,
+  });
   await f.submit(staff.researcher, 'SpendPrivacyBudget', { studyId, epsilon: 0.5, queryHash: sha256('count(*)') });
   return { f, staff, subjects, studyId, proposedStudyId };
 }

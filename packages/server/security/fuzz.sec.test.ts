@@ -465,7 +465,11 @@ describe('fuzzing every endpoint and the contract', () => {
       ['res.rosa', 'ProposeStudy', { resourceTypes: ['Observation'], protocolHash: 'b'.repeat(64), epsilonBudget: 1 }],
       ['irb.ines', 'DecideStudy', { studyId: 'st-' + '0'.repeat(32), decision: 'approve' }],
       ['res.rosa', 'SpendPrivacyBudget', { studyId: 'st-' + '0'.repeat(32), epsilon: 0.1, queryHash: 'c'.repeat(64) }],
-      ['ph.olive', 'AuthorizeCohort', { patientIds: [alice, bob], purpose: 'PUBHLTH' }],
+      [
+        'ph.olive',
+        'AuthorizeCohort',
+        { patientIds: [alice, bob], purpose: 'PUBHLTH', studyId: 'st-' + '0'.repeat(32) },
+      ],
       ['alice', 'EraseRecord', { recordId: 'r-' + '0'.repeat(24) }],
       ['alice', 'PutConsent', grant(alice)],
     ];

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { parseFhirConsent, toFhirConsent } from './consent-fhir.js';
+import { optInConsentResource, parseFhirConsent, toFhirConsent } from './consent-fhir.js';
 import type { ConsentInput, ConsentRecord } from './consent-model.js';
 import { DomainError } from './errors.js';
 import type { ErrorCode } from './errors.js';
@@ -12,6 +12,7 @@ import {
   CONFIDENTIALITY,
   CONSENT_CATEGORY,
   ENVELOPE_JSON,
+  ircp,
   ledgerId,
   NORMALIZED_EXAMPLES,
   PARTICIPATION,
@@ -23,6 +24,7 @@ import {
   PROVISION_E,
   prov,
   RESOURCE_TYPES,
+  sens,
 } from './testing/fhir-fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -836,5 +838,51 @@ void describe('toFhirConsent', () => {
       provision: { type: string; provision: Json[] };
     };
     assert.deepEqual(rendered.provision, JSON.parse(PROVISION_A));
+  });
+});
+
+void describe('optInConsentResource', () => {
+  const PATIENT = 'pt-000000000000000000007f3a';
+
+  void it('builds a research opt-in that parses back to exactly the grant', () => {
+    const parsed = parseFhirConsent(
+      optInConsentResource(PATIENT, { actor: 'Organization/ResearchMSP', purpose: 'HRESCH' }),
+    );
+    assert.equal(parsed.policyRule, 'OPTIN');
+    assert.equal(parsed.patientId, PATIENT);
+    assert.deepEqual(
+      parsed.provision,
+      prov('deny', {
+        provision: [
+          prov('permit', { actor: [ircp('Organization/ResearchMSP')], action: ['use'], purpose: ['HRESCH'] }),
+        ],
+      }),
+    );
+  });
+
+  void it('carries types, an end date and excluded labels, and accesses for treatment', () => {
+    const parsed = parseFhirConsent(
+      optInConsentResource(PATIENT, {
+        actor: 'Group/HospitalBMSP-clinician',
+        purpose: 'TREAT',
+        resourceTypes: ['Observation', 'Condition'],
+        until: '2026-12-31',
+        excludedLabels: [sens('HIV')],
+      }),
+    );
+    const [permit, excluded] = parsed.provision.provision;
+    assert.ok(permit && excluded);
+    assert.deepEqual(permit.action, ['access']);
+    assert.deepEqual(permit.class, ['Condition', 'Observation'], 'normalised: sorted');
+    assert.deepEqual(permit.period, { end: '2026-12-31' });
+    assert.deepEqual(
+      excluded,
+      prov('deny', {
+        actor: [ircp('Group/HospitalBMSP-clinician')],
+        action: ['access'],
+        purpose: ['TREAT'],
+        securityLabel: [sens('HIV')],
+      }),
+    );
   });
 });

@@ -6,6 +6,7 @@ import {
   CONSENT_PURPOSE_CODES,
   CONSENT_STATUSES,
   CONFIDENTIALITY_ORDER,
+  HRESCH_SPECIALISATIONS,
   isClinicalCode,
   isOneOf,
   NON_RECORD_TYPES,
@@ -425,4 +426,58 @@ function provisionToFhir(provision: Provision): Record<string, unknown> {
     data: nonEmpty(provision.data.map((item) => ({ meaning: item.meaning, reference: { reference: item.reference } }))),
     provision: nonEmpty(provision.provision.map(provisionToFhir)),
   };
+}
+
+/** One grant a patient makes: who, for which purpose, and optionally which record types, until when, and what not. */
+export interface GrantSpec {
+  /** `Practitioner/{uid}`, `Organization/{MSP}` or `Group/{MSP}-{role}`. */
+  readonly actor: string;
+  readonly purpose: string;
+  /** Default: `use` for research purposes, `access` for the others. */
+  readonly action?: ConsentAction;
+  readonly resourceTypes?: readonly string[];
+  /** Last day (or instant) of the grant. */
+  readonly until?: string;
+  /** Security labels kept out of the grant: a deny beside the permit each. */
+  readonly excludedLabels?: readonly Coding[];
+}
+
+/**
+ * A new opt-in Consent resource for one grant (FHIR-CONVENTIONS §1.1): a root deny, one permit child, and beside it a
+ * deny child for each excluded label, naming the same recipient, action and purpose. What the contract parses back is
+ * exactly the grant.
+ */
+export function optInConsentResource(patientId: string, grant: GrantSpec): Record<string, unknown> {
+  const none = { actor: [], action: [], purpose: [], class: [], code: [], securityLabel: [], data: [], provision: [] };
+  const who = {
+    actor: [{ role: 'IRCP' as const, reference: grant.actor }],
+    action: [grant.action ?? (isResearchPurpose(grant.purpose) ? 'use' : 'access')],
+    purpose: [grant.purpose],
+  };
+  const permit: Provision = {
+    ...none,
+    ...who,
+    type: 'permit',
+    ...(grant.until === undefined ? {} : { period: { end: grant.until } }),
+    class: [...(grant.resourceTypes ?? [])],
+  };
+  const excluded = (grant.excludedLabels ?? []).map((label): Provision => ({
+    ...none,
+    ...who,
+    type: 'deny',
+    securityLabel: [label],
+  }));
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: concept(SYSTEMS.consentScope, 'patient-privacy'),
+    category: [concept(SYSTEMS.loinc, CONSENT_CATEGORY_LOINC)],
+    patient: { reference: `Patient/${patientId}` },
+    policyRule: concept(SYSTEMS.actCode, 'OPTIN'),
+    provision: provisionToFhir({ ...none, type: 'deny', provision: [permit, ...excluded] }),
+  };
+}
+
+function isResearchPurpose(purpose: string): boolean {
+  return purpose === 'HRESCH' || (HRESCH_SPECIALISATIONS as readonly string[]).includes(purpose);
 }

@@ -1,41 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generatePatientBundle } from '@medledger/analytics';
+import { optInConsentResource } from '@medledger/core';
 import { createApprovedStudy, studyServiceFor } from './services/studies.js';
 import { TestServer } from './testing/test-server.js';
 
 type Json = Record<string, unknown>;
 
-const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
-
-/** A research opt-in (FHIR-CONVENTIONS §1.1 form): ResearchMSP may use the patient's data for HRESCH. */
-export function researchConsent(patientId: string): Json {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    patient: { reference: `Patient/${patientId}` },
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'deny',
-      provision: [
-        {
-          type: 'permit',
-          actor: [
-            {
-              role: {
-                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }],
-              },
-              reference: { reference: 'Organization/ResearchMSP' },
-            },
-          ],
-          action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'use' }] }],
-          purpose: [{ system: ACT_REASON, code: 'HRESCH' }],
-        },
-      ],
-    },
-  };
+/** A research opt-in: ResearchMSP may use the patient's data for HRESCH. */
+function researchConsent(patientId: string): Json {
+  return optInConsentResource(patientId, { actor: 'Organization/ResearchMSP', purpose: 'HRESCH' });
 }
 
 function patientIdOf(response: Json): string {

@@ -141,13 +141,18 @@ describe('Keyboard-only grant and revoke in Chromium', { timeout: 5 * 60_000 }, 
   });
 
   step('the revoke dialog takes focus, Escape gives it back, and after revoking focus is on the page', async () => {
-    await tabTo(/^Revoke$/);
+    // The button's accessible name says what it revokes: the visible label first, then whom.
+    await tabTo(/^Revoke sharing with Dr\. Gregory House$/);
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Stop sharing?' }).waitFor();
     assert.equal((await focused(page)).inDialog, true, 'focus moved into the dialog');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
-    assert.equal((await focused(page)).name, 'Revoke', 'focus is back on the button that opened the dialog');
+    assert.equal(
+      (await focused(page)).name,
+      'Revoke sharing with Dr. Gregory House',
+      'focus is back on the button that opened the dialog',
+    );
 
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Stop sharing?' }).waitFor();

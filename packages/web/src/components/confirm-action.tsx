@@ -6,6 +6,11 @@ import { focusPageHeading } from './shell.js';
 export interface ConfirmActionProps {
   /** The text of the button that opens the confirmation. */
   readonly label: string;
+  /**
+   * What the action is about, when a page has several such buttons: the button's accessible name is the label followed
+   * by it (e.g. "Revoke sharing with Dr House"), so a screen reader tells them apart and the visible label stays first.
+   */
+  readonly about?: string;
   readonly variant?: 'light' | 'subtle';
   readonly title: string;
   /** What happens, in plain words. */
@@ -44,6 +49,7 @@ export function ConfirmAction(props: ConfirmActionProps): React.JSX.Element {
         color="red"
         variant={props.variant ?? 'light'}
         size="xs"
+        aria-label={props.about === undefined ? undefined : `${props.label} ${props.about}`}
         onClick={() => {
           setOpen(true);
         }}

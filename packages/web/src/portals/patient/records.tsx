@@ -63,6 +63,7 @@ function EraseButton({
   return (
     <ConfirmAction
       label="Erase…"
+      about={item.title}
       variant="subtle"
       title={`Erase “${item.title}”?`}
       explanation="This permanently destroys this record: its encryption key and stored copy are deleted, and nobody — not you, not your doctors — can read it again. The fact that it was erased stays in the audit trail."

@@ -5,7 +5,7 @@ import type { EmergencyGrant } from '../../api/types.js';
 import { AsyncView, Empty, useAsync } from '../../components/async.js';
 import { ConsentForm } from '../../components/consent-form.js';
 import { loadDirectory } from '../../components/directory.js';
-import { formatDateTime, organizationName, referenceName } from '../../logic/codes.js';
+import { formatDateTime, listInWords, organizationName, referenceName } from '../../logic/codes.js';
 import { buildConsent, describeConsent } from '../../logic/consent.js';
 import type { ConsentDraft } from '../../logic/consent.js';
 import { ConfirmAction } from '../../components/confirm-action.js';
@@ -14,15 +14,19 @@ import { emergencyGrantsToShow, loadConsents, loadEmergencyGrants } from './data
 
 function RevokeButton({
   consent,
+  who,
   onDone,
 }: {
   readonly consent: Consent;
+  /** Whom the consent shares with, in words. */
+  readonly who: string;
   readonly onDone: () => void;
 }): React.JSX.Element {
   const { api } = useSession();
   return (
     <ConfirmAction
       label="Revoke"
+      about={`sharing with ${who}`}
       title="Stop sharing?"
       explanation="From now on they will no longer see these records. What they already saw is in your access log."
       failedTitle="Not revoked"
@@ -47,6 +51,7 @@ function EndEmergencyButton({
   return (
     <ConfirmAction
       label="End emergency access"
+      about={`of ${who}`}
       title="End emergency access?"
       explanation={`${who} will no longer see your records under emergency access. What was already seen stays in your access log, and your hospital's privacy officer still reviews it.`}
       failedTitle="Not ended"
@@ -137,7 +142,11 @@ export function SharingPage(): React.JSX.Element {
                 <Text key={grant.sentence}>{grant.sentence}</Text>
               ))}
               <Group justify="flex-end" mt="sm">
-                <RevokeButton consent={consent} onDone={state.reload} />
+                <RevokeButton
+                  consent={consent}
+                  who={listInWords(describeConsent(consent, names).map((grant) => grant.who))}
+                  onDone={state.reload}
+                />
               </Group>
             </Card>
           ))}

@@ -190,8 +190,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
   }
 
   /** The axe audit of the page as it stands (see accessibility.ts). */
-  async function a11y(state: string): Promise<void> {
-    await audit.check(page, state);
+  async function a11y(state: string, on: Page = page): Promise<void> {
+    await audit.check(on, state);
   }
 
   async function shot(name: string, fullPage = false): Promise<void> {
@@ -359,13 +359,16 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     await signOut();
 
     assert.ok(house !== undefined, 'dr.house broke the glass in the step before');
-    // Reopening the chart reads with ETREAT again (the countdown is still running in his page): now refused.
+    // Reopening the chart reads with ETREAT again (his page still counts the grant down): refused, so the page says
+    // the emergency access has ended and stops the countdown.
     await house.getByRole('button', { name: '← All patients' }).click();
     await house.getByLabel(/^Medledger ID/).fill(alicePatientId);
     await house.getByRole('button', { name: 'Open chart', exact: true }).click();
-    await house.getByTestId('emergency-countdown').waitFor();
+    await house.getByTestId('emergency-ended').waitFor();
     await house.getByTestId('not-shared').waitFor();
+    assert.equal(await house.getByTestId('emergency-countdown').count(), 0, 'the countdown is gone');
     assert.equal(await house.getByTestId('chart-record').count(), 0);
+    await a11y('clinician: emergency access ended', house);
     await house.close();
     house = undefined;
   });

@@ -128,6 +128,8 @@ export interface ChartProps {
   /** Emergency access ends at (ms), per patient, kept by the portal for the session. */
   readonly emergencyUntil: number | undefined;
   readonly onEmergency: (until: number) => void;
+  /** An emergency read was refused: the grant has ended (the patient ended it, or it expired on the server's clock). */
+  readonly onEmergencyEnded: () => void;
   readonly claims?: boolean;
 }
 
@@ -136,12 +138,26 @@ export function Chart({
   onBack,
   emergencyUntil,
   onEmergency,
+  onEmergencyEnded,
   claims = false,
 }: ChartProps): React.JSX.Element {
   const { api, me } = useSession();
   const countdown = useCountdown(emergencyUntil);
   const emergency = countdown !== undefined;
-  const state = useAsync(() => loadChart(api, patientId, emergency), [api, patientId, emergency]);
+  // Which emergency grant (by its end) a load was made under, so that a refusal is matched to the grant it ended.
+  const grantEnd = emergency ? emergencyUntil : undefined;
+  const state = useAsync(
+    async () => ({ ...(await loadChart(api, patientId, grantEnd !== undefined)), grantEnd }),
+    [api, patientId, grantEnd],
+  );
+  const [endedEarly, setEndedEarly] = useState(false);
+  // Only a refusal of this grant's own emergency read, not a chart still shown from before it.
+  const refused = grantEnd !== undefined && state.data?.grantEnd === grantEnd && !state.data.shared;
+  useEffect(() => {
+    if (!refused) return;
+    setEndedEarly(true);
+    onEmergencyEnded();
+  }, [refused, onEmergencyEnded]);
   return (
     <Stack>
       <Group justify="space-between">
@@ -154,6 +170,12 @@ export function Chart({
           </Badge>
         )}
       </Group>
+      {endedEarly && !emergency && (
+        <Alert color="orange" title="Emergency access has ended" data-testid="emergency-ended">
+          The server refused the emergency read: the patient ended your emergency access, or it expired. What you saw
+          under it is in the patient's access log and is reviewed by their hospital's privacy officer.
+        </Alert>
+      )}
       <AsyncView
         state={state}
         label="Loading the chart…"

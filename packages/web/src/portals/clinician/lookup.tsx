@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Badge, Button, Group, Paper, Stack, Table, TextInput, VisuallyHidden } from '@mantine/core';
 import type { Patient } from '@medplum/fhirtypes';
 import type { AccessRequest, SharedPatient } from '../../api/types.js';
@@ -61,10 +61,19 @@ export function PatientsPage({ claims = false }: { readonly claims?: boolean }):
   const [emergencies, setEmergencies] = useState<ReadonlyMap<string, number>>(new Map());
   const ownOrg = me.role === 'clinician';
   const state = useAsync(() => loadKnownPatients(api, ownOrg, searched), [api, ownOrg, searched]);
+  const endEmergency = useCallback(() => {
+    if (selected === undefined) return;
+    setEmergencies((current) => {
+      const next = new Map(current);
+      next.delete(selected);
+      return next;
+    });
+  }, [selected]);
 
   if (selected !== undefined)
     return (
       <Chart
+        key={selected}
         patientId={selected}
         claims={claims}
         onBack={() => {
@@ -74,6 +83,7 @@ export function PatientsPage({ claims = false }: { readonly claims?: boolean }):
         onEmergency={(until) => {
           setEmergencies(new Map(emergencies).set(selected, until));
         }}
+        onEmergencyEnded={endEmergency}
       />
     );
   return (

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../api/client.js';
 import type { EmergencyGrant } from '../../api/types.js';
-import { emergencyGrantsToShow, isGrantInForce } from './data.js';
+import { emergencyGrantsToShow, endEmergencyGrant, isGrantInForce } from './data.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const HOUR = 3600 * 1000;
@@ -39,5 +40,31 @@ describe('emergency grants on the patient\'s "Who can see my data" page', () => 
     );
     expect(shown.inForce.map((g) => g.id)).toEqual(['active-newer', 'active-older']);
     expect(shown.ended.map((g) => g.id)).toEqual(['ended', 'expired']);
+  });
+});
+
+// A stand-in for the HTTP client (unit test): it answers the revoke request with the given failure, or succeeds.
+function answering(failure?: Error): { post: (path: string) => Promise<never>; paths: string[] } {
+  const paths: string[] = [];
+  return {
+    paths,
+    post: (path: string) => {
+      paths.push(path);
+      return failure === undefined ? Promise.resolve(undefined as never) : Promise.reject(failure);
+    },
+  };
+}
+
+describe('ending an emergency grant', () => {
+  it('asks the server to revoke that grant', async () => {
+    const api = answering();
+    await endEmergencyGrant(api, 'eg-1');
+    expect(api.paths).toEqual(['/api/emergency-grants/eg-1/revoke']);
+  });
+
+  it('takes "already ended" (409, it expired while the page was open) as done, and reports anything else', async () => {
+    await expect(endEmergencyGrant(answering(new ApiError(409, 'already ended')), 'eg-1')).resolves.toBeUndefined();
+    await expect(endEmergencyGrant(answering(new ApiError(403, 'not yours')), 'eg-1')).rejects.toThrow('not yours');
+    await expect(endEmergencyGrant(answering(new Error('offline')), 'eg-1')).rejects.toThrow('offline');
   });
 });

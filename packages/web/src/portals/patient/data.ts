@@ -1,5 +1,5 @@
 import type { AuditEvent, Bundle, Consent, Resource } from '@medplum/fhirtypes';
-import { resourcesOf } from '../../api/client.js';
+import { ApiError, resourcesOf } from '../../api/client.js';
 import type { ApiClient } from '../../api/client.js';
 import type { AccessRequest, EmergencyGrant, Whoami } from '../../api/types.js';
 import { toAccessLogEntry } from '../../logic/timeline.js';
@@ -36,6 +36,18 @@ export function recentEmergencies(entries: readonly AccessLogEntry[], now: numbe
 
 export async function loadEmergencyGrants(api: ApiClient): Promise<EmergencyGrant[]> {
   return api.get<EmergencyGrant[]>('/api/emergency-grants');
+}
+
+/**
+ * Ends a break-glass grant early. A grant that ended meanwhile (it expired while the page was open) answers 409: what
+ * the patient asked for is already so, and the list shows it as ended once it reloads.
+ */
+export async function endEmergencyGrant(api: Pick<ApiClient, 'post'>, grantId: string): Promise<void> {
+  try {
+    await api.post(`/api/emergency-grants/${encodeURIComponent(grantId)}/revoke`, {});
+  } catch (error: unknown) {
+    if (!(error instanceof ApiError && error.status === 409)) throw error;
+  }
 }
 
 /** Whether a break-glass grant is still in force at `now`: not expired and not ended by the patient. */

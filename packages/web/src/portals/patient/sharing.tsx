@@ -10,7 +10,7 @@ import { buildConsent, describeConsent } from '../../logic/consent.js';
 import type { ConsentDraft } from '../../logic/consent.js';
 import { ConfirmAction } from '../../components/confirm-action.js';
 import { useSession } from '../../session.js';
-import { emergencyGrantsToShow, loadConsents, loadEmergencyGrants } from './data.js';
+import { emergencyGrantsToShow, endEmergencyGrant, loadConsents, loadEmergencyGrants } from './data.js';
 
 function RevokeButton({
   consent,
@@ -57,7 +57,7 @@ function EndEmergencyButton({
       failedTitle="Not ended"
       keepLabel="Keep it"
       confirmLabel="End access now"
-      action={() => api.post(`/api/emergency-grants/${encodeURIComponent(grant.id)}/revoke`, {})}
+      action={() => endEmergencyGrant(api, grant.id)}
       onDone={onDone}
     />
   );

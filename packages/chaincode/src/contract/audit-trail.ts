@@ -35,11 +35,17 @@ export function parseAuditTrailQuery(text: string): AuditTrailQuery {
   const input = parseJsonObject(text, 'GetAuditTrail input');
   onlyKnownKeys(input, ['patientId', 'pageSize', 'bookmark'], 'GetAuditTrail input');
   const patientId = optionalString(input.patientId, PATTERNS.patientId, 'patientId');
-  const pageSize = input.pageSize === undefined ? 100 : input.pageSize;
+  const pageSize = parsePageSize(input.pageSize, 100);
+  return { ...(patientId === undefined ? {} : { patientId }), pageSize, bookmark: parseBookmark(input.bookmark) };
+}
+
+/** A page size of an audit transaction: an integer in 1..500, `fallback` when absent. */
+export function parsePageSize(value: unknown, fallback: number): number {
+  const pageSize = value === undefined ? fallback : value;
   if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
     throw new DomainError('INVALID_ARGUMENT', `pageSize must be an integer in 1..${MAX_PAGE}`);
   }
-  return { ...(patientId === undefined ? {} : { patientId }), pageSize, bookmark: parseBookmark(input.bookmark) };
+  return pageSize;
 }
 
 /** The newest-first time part of an audit index key (see `newestFirstTime`). */

@@ -30,6 +30,9 @@ export const KEYS = {
   audit: 'audit',
   auditNewest: 'audit-newest',
   auditByOrgNewest: 'audit-by-org-newest',
+  // The organisation index of earlier contract versions (oldest first). Nothing writes it any more; only
+  // MigrateAuditIndexes reads it, moving each event to the two newest-first indexes above.
+  legacyAuditByOrg: 'audit-by-org',
   study: 'study',
   config: 'config',
 } as const;
@@ -155,10 +158,20 @@ export interface AuditRef {
  */
 export async function appendAudit(tx: Tx, event: AuditRecord): Promise<void> {
   await tx.put(tx.key(KEYS.audit, event.patientId, event.recorded, event.id), event);
+  await putAuditIndexes(tx, event);
+}
+
+/** References an audit event in the patient's newest-first index and in that of every organisation involved. */
+export async function putAuditIndexes(tx: Tx, event: AuditRecord): Promise<void> {
   const ref: AuditRef = { patientId: event.patientId, recorded: event.recorded, id: event.id };
   const newest = newestFirstTime(event.recorded);
-  await tx.put(tx.key(KEYS.auditNewest, event.patientId, newest, event.id), ref);
-  for (const org of event.orgs) await tx.put(tx.key(KEYS.auditByOrgNewest, org, newest, event.id), ref);
+  await tx.putEach(
+    [
+      tx.key(KEYS.auditNewest, event.patientId, newest, event.id),
+      ...event.orgs.map((org) => tx.key(KEYS.auditByOrgNewest, org, newest, event.id)),
+    ],
+    ref,
+  );
 }
 
 export async function findAudit(

@@ -69,10 +69,21 @@ export class Tx {
   /** All values under a partial composite key, in key order. */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async list<T>(objectType: string, ...attributes: string[]): Promise<Array<{ key: string; value: T }>> {
+    return this.first<T>(objectType, attributes, Infinity);
+  }
+
+  /**
+   * The first `limit` values under a partial composite key, in key order. Unlike `page`, a transaction may write after
+   * it: Fabric refuses writes in a transaction that ran a paginated query.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+  async first<T>(objectType: string, attributes: string[], limit: number): Promise<Array<{ key: string; value: T }>> {
     const iterator = await this.#ctx.stub.getStateByPartialCompositeKey(objectType, attributes);
     const out: Array<{ key: string; value: T }> = [];
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      while (out.length < limit) {
+        const next = await iterator.next();
+        if (next.done) break;
         out.push({ key: next.value.key, value: JSON.parse(decoder.decode(next.value.value)) as T });
       }
     } finally {

@@ -63,6 +63,7 @@ import { createTestNetwork } from '../testing/test-ca.js';
 import type { TestIdentity } from '../testing/test-ca.js';
 import type { AuthorizeAccessResult } from '@medledger/core';
 import type { AuthorizeCohortResult } from './access.js';
+import type { AuditMigrationResult } from './audit-migration.js';
 import { MedledgerContract } from './medledger-contract.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ const CALLERS = {
 } as const satisfies Record<string, { mspId: string; role: Role; uid: string }>;
 type Caller = keyof typeof CALLERS;
 
-/** The contract's 27 transactions, in the order of the chaincode README. */
+/** The contract's 28 transactions, in the order of the chaincode README. */
 const TRANSACTIONS = [
   'RegisterPatient',
   'WhoAmI',
@@ -110,6 +111,7 @@ const TRANSACTIONS = [
   'AuthorizeAccess',
   'AuthorizeCohort',
   'GetAuditTrail',
+  'MigrateAuditIndexes',
   'ProposeStudy',
   'DecideStudy',
   'SpendPrivacyBudget',
@@ -687,18 +689,30 @@ const COHORTS: readonly Row[] = [
 // prettier-ignore
 const AUDIT: readonly Row[] = [
   // GetAuditTrail {patientId}: the patient (own); a privacy officer: events involving their org; nobody else.
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'patient',             expect: 'allow' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'po-home',             expect: 'allow' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'withheld' },      // no event involves HospitalBMSP yet
-  { tx: 'GetAuditTrail', purpose: '—', state: 'accessed by other org', as: 'po-other-org',        expect: 'allow' },
-  { tx: 'GetAuditTrail', purpose: '—', state: '—',                     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' }, // README: patient and privacy officer only
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'patient',             expect: 'allow' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'po-home',             expect: 'allow' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'withheld' },      // no event involves HospitalBMSP yet
+  { tx: 'GetAuditTrail',       purpose: '—', state: 'accessed by other org', as: 'po-other-org',        expect: 'allow' },
+  { tx: 'GetAuditTrail',       purpose: '—', state: '—',                     as: 'admin-home',          expect: 'deny', code: 'ACCESS_DENIED' }, // README: patient and privacy officer only
+  // MigrateAuditIndexes {pageSize: 50}: an admin (moves audit index entries of a ledger written by an earlier version).
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'patient',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'other-patient',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'clinician-home',      expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'clinician-other-org', expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'insurer',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'researcher',          expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'ethics',              expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'public-health',       expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'po-home',             expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'po-other-org',        expect: 'deny', code: 'ACCESS_DENIED' },
+  { tx: 'MigrateAuditIndexes', purpose: '—', state: '—',                     as: 'admin-home',          expect: 'allow' },
 ];
 
 // prettier-ignore
@@ -1305,6 +1319,13 @@ const SPECS: Readonly<Record<TxName, TxSpec<unknown>>> = {
     input: (w) => ({ patientId: w.patientId }),
     missing: () => ({ patientId: MISSING.patient }),
     shows: (result, w) => result.events.some((event) => event.patientId === w.patientId),
+  }),
+  MigrateAuditIndexes: spec<AuditMigrationResult>({
+    input: () => ({ pageSize: 50 }),
+    verify: (_w, _row, result) => {
+      assert.deepEqual(result, { migrated: 0, remaining: false }, 'a ledger of this version has nothing to migrate');
+      return Promise.resolve();
+    },
   }),
   ProposeStudy: spec({
     input: () => ({ resourceTypes: ['Observation'], protocolHash: sha256('protocol v2'), epsilonBudget: 1 }),

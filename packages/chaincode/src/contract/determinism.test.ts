@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import { MedledgerContract } from './medledger-contract.js';
 import { createContractHarness } from '../testing/contract-harness.js';
 import type { ContractHarness, InvokeResult } from '../testing/contract-harness.js';
+import { rewriteAuditIntoLegacyLayout } from '../testing/legacy-audit-layout.js';
 import { consentResource, fhir, sha256, testRecordId, testRequestId } from '../testing/medledger-fixture.js';
 import { createTestNetwork, testPatientUid } from '../testing/test-ca.js';
 import type { TestIdentity } from '../testing/test-ca.js';
@@ -305,6 +306,8 @@ async function buildHistory(peer: Peer, id: Identities): Promise<History> {
   });
   await peer.submit(id.drA, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
   await peer.submit(id.drB, 'AuthorizeAccess', { patientId: alice, purpose: 'TREAT' });
+  // An upgraded ledger: the audit events so far are indexed as the previous contract version did (MigrateAuditIndexes).
+  rewriteAuditIntoLegacyLayout(peer.harness.state);
   return {
     alice,
     bob,
@@ -329,6 +332,11 @@ interface Case {
   readonly input: (h: History) => unknown;
   /** Where the result carries an id derived from the tx id. */
   readonly newId?: (result: Record<string, unknown>) => unknown;
+  /**
+   * For a transaction that uses neither the tx id nor the time: another input, for the negative control (which
+   * otherwise changes the tx id and time).
+   */
+  readonly otherInput?: (h: History) => unknown;
 }
 
 const CASES: readonly Case[] = [
@@ -404,6 +412,12 @@ const CASES: readonly Case[] = [
     input: (h) => ({ grantId: h.grant, patientId: h.bob, outcome: 'justified', noteHash: sha256('ok') }),
   },
   { tx: 'SetEmergencyPolicy', who: 'adminA', input: () => ({ durationMinutes: 90 }) },
+  {
+    tx: 'MigrateAuditIndexes',
+    who: 'adminA',
+    input: () => ({ pageSize: 5 }),
+    otherInput: () => ({ pageSize: 1 }),
+  },
   {
     tx: 'AuthorizeAccess',
     who: 'drB',
@@ -517,12 +531,14 @@ describe('deterministic chaincode (two endorsing peers, same history)', () => {
       assertSameBytes(first, again, 'second execution on the same peer');
       assertSameBytes(first, otherPeer, 'execution on the other peer');
 
-      // Negative control: another tx id and time do change the outcome, so equality above is not trivial.
-      const other = await peer1.simulate(who, c.tx, input, {
-        txId: txIdOf('another transaction'),
-        time: '2025-03-01T09:30:00Z',
-      });
-      assert.ok(!endorsementBytes(first).equals(endorsementBytes(other)), 'a different tx id and time show up');
+      // Negative control: another tx id and time (or input) do change the outcome, so equality above is not trivial.
+      const other = c.otherInput
+        ? await peer1.simulate(who, c.tx, c.otherInput(history))
+        : await peer1.simulate(who, c.tx, input, { txId: txIdOf('another transaction'), time: '2025-03-01T09:30:00Z' });
+      assert.ok(
+        !endorsementBytes(first).equals(endorsementBytes(other)),
+        'a different tx id and time (or input) show up',
+      );
       if (c.newId) {
         const otherTxSameTime = await peer1.simulate(who, c.tx, input, {
           txId: txIdOf('yet another transaction'),

@@ -20,6 +20,7 @@ import {
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { authorizeAccess, authorizeCohort } from './access.js';
 import { listAccessRequests, requestAccess, respondToAccessRequest } from './access-requests.js';
+import { migrateAuditIndexes, parseMigrateAuditIndexes } from './audit-migration.js';
 import { getAuditTrail, parseAuditTrailQuery } from './audit-trail.js';
 import {
   getConsentHistory,
@@ -235,6 +236,16 @@ export class MedledgerContract extends Contract {
   @Returns('string')
   async GetAuditTrail(ctx: Context, input: string): Promise<string> {
     return run(ctx, (tx) => getAuditTrail(tx, parseAuditTrailQuery(input)));
+  }
+
+  /**
+   * An admin moves one page of audit events of a ledger written by an earlier contract version to the newest-first
+   * indexes; evaluated, it only tells whether anything is left (see `migrateAuditIndexes`).
+   */
+  @Transaction()
+  @Returns('string')
+  async MigrateAuditIndexes(ctx: Context, input: string): Promise<string> {
+    return run(ctx, (tx) => migrateAuditIndexes(tx, parseMigrateAuditIndexes(input)));
   }
 
   @Transaction()

@@ -24,6 +24,7 @@ import { before, describe, it } from 'node:test';
 import { SYSTEMS } from '@medledger/core';
 import { consentResource, createMedledgerFixture, fhir, sha256, testRequestId } from '../testing/medledger-fixture.js';
 import type { MedledgerFixture } from '../testing/medledger-fixture.js';
+import { rewriteAuditIntoLegacyLayout } from '../testing/legacy-audit-layout.js';
 import { describeFindings, findPhi, identifierOf, loadSyntheaPatients, phiNeedles } from '../testing/synthea-phi.js';
 import type { ClinicalResource, PhiNeedle, SyntheaPatient } from '../testing/synthea-phi.js';
 import { testPatientUid } from '../testing/test-ca.js';
@@ -354,6 +355,17 @@ async function createLedger(syntheaPatients: readonly SyntheaPatient[]): Promise
     studyId: programme,
   });
   await f.submit(staff.researcher, 'SpendPrivacyBudget', { studyId, epsilon: 0.5, queryHash: sha256('count(*)') });
+  // The server's start after an upgrade: the audit events so far, as the previous version indexed them, are moved.
+  const legacy = rewriteAuditIntoLegacyLayout(f.harness.state);
+  const migrate = (): Promise<{ migrated: number; remaining: boolean }> =>
+    f.submit(staff.admin.HospitalAMSP, 'MigrateAuditIndexes', { pageSize: 100 });
+  let run = await migrate();
+  let migrated = run.migrated;
+  while (run.remaining) {
+    run = await migrate();
+    migrated += run.migrated;
+  }
+  assert.equal(migrated, legacy, 'the migration moved every event, so its writes are scanned');
   return { f, staff, subjects, studyId, proposedStudyId };
 }
 
@@ -749,6 +761,15 @@ const VECTORS: readonly Vector[] = [
     () => ({ durationMinutes: 60 }),
     [['a note holding the address', { note: '$ADDRESS' }]],
   ),
+  ...variants(
+    'MigrateAuditIndexes',
+    (l) => l.staff.admin.HospitalAMSP,
+    () => ({ pageSize: 50 }),
+    [
+      ['a note holding the address', { note: '$ADDRESS' }],
+      ['pageSize = the phone', { pageSize: '$PHONE' }],
+    ],
+  ),
 
   // F1: ids the ledger issues have a fixed pseudonymous form (pt-, st-, eg-, ar-, c-, ae- and 24 hex digits).
   // F2: requestId is the server's X-Request-Id (32 hex digits), recordIds are record ids.
@@ -889,6 +910,7 @@ const SUBMITTING_TRANSACTIONS = [
   'SetEmergencyPolicy',
   'AuthorizeAccess',
   'AuthorizeCohort',
+  'MigrateAuditIndexes',
   'ProposeStudy',
   'DecideStudy',
   'SpendPrivacyBudget',

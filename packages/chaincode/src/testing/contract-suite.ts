@@ -1011,6 +1011,31 @@ export function describeContractBehaviour<Identity>(
       assert.equal(own.events.length, 1);
     });
 
+    it('finds nothing to migrate on a ledger of this version, evaluated or submitted, and changes nothing', async () => {
+      const f = await createFixture();
+      const p = await f.patient('olga');
+      const drA = await f.id('HospitalAMSP', 'clinician', 'dr-a');
+      await f.submit(drA, 'AuthorizeAccess', read(p.patientId, 'TREAT'));
+      const trail = async (): Promise<string[]> =>
+        (await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {})).events.map((e) => e.id);
+      const before = await trail();
+      assert.equal(before.length, 1, 'the read');
+      const admin = await f.id('HospitalBMSP', 'admin', 'adm-b');
+      const nothing = { migrated: 0, remaining: false };
+      assert.deepEqual(await f.evaluate(admin, 'MigrateAuditIndexes', { pageSize: 1 }), nothing);
+      const submitted = await f.submitRaw(admin, 'MigrateAuditIndexes', {});
+      assert.deepEqual(JSON.parse(submitted.result), nothing);
+      assert.equal(submitted.event, null, 'no event for a migration that moved nothing');
+      assert.deepEqual(await trail(), before);
+      for (const input of [{ pageSize: 0 }, { pageSize: 501 }, { pageSize: 2.5 }, { pageSize: '10' }, { page: 1 }]) {
+        await rejectsWith(f.evaluate(admin, 'MigrateAuditIndexes', input), 'INVALID_ARGUMENT');
+      }
+      await rejectsWith(
+        f.submit(await f.id('HospitalBMSP', 'privacy-officer', 'po-b'), 'MigrateAuditIndexes', {}),
+        'ACCESS_DENIED',
+      );
+    });
+
     it('refuses a study whose end is already past', async () => {
       const f = await createFixture();
       const researcher = await f.id('ResearchMSP', 'researcher', 'res-1');

@@ -462,6 +462,7 @@ describe('fuzzing every endpoint and the contract', () => {
       ['po.hospa', 'ReviewEmergencyAccess', { grantId: 'eg-' + '0'.repeat(32), patientId: bob, outcome: 'justified' }],
       ['admin.hospa', 'SetEmergencyPolicy', { durationMinutes: 240 }],
       ['alice', 'GetAuditTrail', { pageSize: 10 }],
+      ['admin.hospa', 'MigrateAuditIndexes', { pageSize: 10 }],
       ['res.rosa', 'ProposeStudy', { resourceTypes: ['Observation'], protocolHash: 'b'.repeat(64), epsilonBudget: 1 }],
       ['irb.ines', 'DecideStudy', { studyId: 'st-' + '0'.repeat(32), decision: 'approve' }],
       ['res.rosa', 'SpendPrivacyBudget', { studyId: 'st-' + '0'.repeat(32), epsilon: 0.1, queryHash: 'c'.repeat(64) }],

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { ORGANIZATIONS } from '@medledger/core';
 import { TokenService } from './auth/token-service.js';
 import type { ServerConfig } from './config.js';
-import { EmbeddedNetwork } from './network/embedded-network.js';
+import { EmbeddedNetwork, serviceLabel } from './network/embedded-network.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { loadStorageKey, textHasher } from './secrets.js';
 import { AccessService } from './services/access.js';
 import { AccountService } from './services/accounts.js';
+import { migrateLegacyAuditIndexes } from './services/audit-indexes.js';
 import { IntegrityService } from './services/integrity.js';
 import { AccessGate } from './services/authorization.js';
 import { ConsentService } from './services/consents.js';
@@ -106,18 +107,36 @@ export class Medledger {
         log,
         unlock,
       );
-      await medledger.records.recover();
-      try {
-        const discarded = await medledger.patients.recover();
-        if (discarded > 0) log.warn({ discarded }, 'removed patients of transaction Bundles interrupted by a crash');
-      } catch (error) {
-        log.error({ err: error }, 'ALERT: patients of an interrupted Bundle could not be settled; needs an operator');
-      }
+      await Medledger.settleOnStart(medledger, gateway);
       return medledger;
     } catch (error) {
       store.close();
       await network.close();
       throw error;
+    }
+  }
+
+  /**
+   * Before the server accepts requests: settles what a crash interrupted, then brings a ledger of an earlier version
+   * up to date. Only a failure of the records' recovery stops the start; the rest is logged as an ALERT.
+   */
+  private static async settleOnStart(medledger: Medledger, gateway: LedgerGateway): Promise<void> {
+    const { log } = medledger;
+    await medledger.records.recover();
+    try {
+      const discarded = await medledger.patients.recover();
+      if (discarded > 0) log.warn({ discarded }, 'removed patients of transaction Bundles interrupted by a crash');
+    } catch (error) {
+      log.error({ err: error }, 'ALERT: patients of an interrupted Bundle could not be settled; needs an operator');
+    }
+    try {
+      // Any organisation's admin may migrate; the ledger is shared, so one of them does it for all.
+      await migrateLegacyAuditIndexes(gateway, serviceLabel(ORGANIZATIONS[0]), log);
+    } catch (error) {
+      log.error(
+        { err: error },
+        'ALERT: the audit indexes of an earlier ledger could not be migrated; older events stay out of AuditEvent search until a start completes it',
+      );
     }
   }
 

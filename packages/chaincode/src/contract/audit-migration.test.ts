@@ -33,7 +33,7 @@ function snapshot(f: MedledgerFixture): string[] {
   return [...f.harness.state.range('', '')].map((entry) => `${entry.key}=${Buffer.from(entry.value).toString()}`);
 }
 
-/** Audit events of two patients of two hospitals, involving four organisations. */
+/** Audit events of two patients of two hospitals, involving three organisations. */
 async function writeAuditHistory(f: MedledgerFixture) {
   const pia = await f.patient('pia');
   const quinn = await f.patient('quinn', 'HospitalBMSP');
@@ -66,6 +66,7 @@ describe('MigrateAuditIndexes on a ledger written by the previous contract versi
       'events with a legacy key per organisation',
     );
 
+    // What a ledger written by the previous version holds: these events, indexed only under audit-by-org.
     assert.equal(rewriteAuditIntoLegacyLayout(f.harness.state), oldEvents.length);
     const officers = await Promise.all(orgs.map((org) => f.id(org, 'privacy-officer', `po-${org}`)));
     for (const viewer of [pia.identity, quinn.identity, ...officers]) {

@@ -176,9 +176,10 @@ describe('side channels: forbidden and nonexistent look alike; totals and ids le
       () => `/fhir/Observation?patient=pt-${randomBytes(12).toString('hex')}`,
       200,
     );
-    process.stdout.write(
-      `# timing (search): ${(perRecord.observed / Math.max(1, observations)).toFixed(3)} ms per hidden record\n`,
-    );
+    const perRecordMs = perRecord.observed / Math.max(1, observations);
+    process.stdout.write(`# timing (search): ${perRecordMs.toFixed(3)} ms per hidden record\n`);
+    // Not a bound on the leak (it is documented), a guard on its size: ten times what was measured (0.2 ms).
+    assert.ok(perRecordMs < 2, `a hidden record costs ${perRecordMs.toFixed(3)} ms of search time`);
   });
 
   it('search totals and paging count only what the caller may see', async () => {

@@ -255,6 +255,21 @@ function requireOwnActiveStudy(tx: Tx, study: StudyRecord | undefined): asserts 
 }
 
 /**
+ * The record types a cohort draws: those asked for, which must lie within what the study or programme was approved
+ * for, or else all of those. A request outside the approval is refused once, not written as a refusal per patient.
+ */
+function cohortTypes(input: AuthorizeCohortInput, study: StudyRecord): readonly string[] {
+  if ((input.purpose === 'PUBHLTH') !== (study.purpose === 'PUBHLTH')) {
+    throw new DomainError('INVALID_ARGUMENT', `study ${study.id} is not a ${input.purpose} study or programme`);
+  }
+  const outside = input.resourceTypes.filter((type) => !study.resourceTypes.includes(type));
+  if (outside.length > 0) {
+    throw new DomainError('ACCESS_DENIED', `the study was not approved for ${outside.join(', ')}`);
+  }
+  return input.resourceTypes.length > 0 ? input.resourceTypes : study.resourceTypes;
+}
+
+/**
  * Consent-gated cohort extraction for research (under an approved study) and public-health aggregates. Decides each
  * patient's records with action `use` and writes one audit event per patient, so each patient sees the use.
  */
@@ -262,7 +277,7 @@ export async function authorizeCohort(tx: Tx, input: AuthorizeCohortInput): Prom
   const purposeAccepted = roleMayAssert(tx.caller.role, input.purpose);
   const study = await findStudy(tx, input.studyId);
   requireOwnActiveStudy(tx, study);
-  const types = input.resourceTypes.length > 0 ? input.resourceTypes : study.resourceTypes;
+  const types = cohortTypes(input, study);
   const members: CohortMember[] = [];
   for (const patientId of input.patientIds) {
     const member = await authorizeCohortMember(tx, input, patientId, { purposeAccepted, types, study });

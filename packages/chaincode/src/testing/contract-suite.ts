@@ -931,6 +931,26 @@ export function describeContractBehaviour<Identity>(
         !JSON.stringify(trail).includes(programme.id),
         'a refused cohort leaves nothing under the programme in the trail',
       );
+      // The programme's own team stays within what ethics approved (Conditions), for its own purpose; once refused.
+      const cohort = { patientIds: [p.patientId], purpose: 'PUBHLTH', studyId: programme.id };
+      await rejectsWith(
+        f.submit(health, 'AuthorizeCohort', { ...cohort, resourceTypes: ['Observation'] }),
+        'ACCESS_DENIED',
+        /not approved for Observation/,
+      );
+      await rejectsWith(f.submit(health, 'AuthorizeCohort', { ...cohort, purpose: 'HRESCH' }), 'INVALID_ARGUMENT');
+      const drawn = await f.submit<AuthorizeCohortResult>(health, 'AuthorizeCohort', cohort);
+      assert.deepEqual(
+        drawn.members.flatMap((member) => member.records.map((record) => record.resourceType)),
+        [],
+        "the patient's Observation is outside the programme's Conditions",
+      );
+      const eventsAfter = await f.evaluate<{ events: AuditRecord[] }>(p.identity, 'GetAuditTrail', {});
+      assert.equal(
+        eventsAfter.events.filter((event) => event.studyId === programme.id).length,
+        1,
+        'only the cohort drawn within the approval reached the trail',
+      );
     });
 
     it('accounts δ on the ledger: Gaussian releases spend the study δ budget, and the one too many is refused', async () => {

@@ -101,6 +101,7 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
       "alice's newest events are HospitalA's reads, so both see the same three",
     );
     const other = await server.as('po.hospb', 'GET', `/fhir/AuditEvent?patient=Patient/${alice}&_count=3`);
+    assert.equal(other.status, 200, other.text);
     assert.deepEqual(resources(other.body as Bundle), [], 'HospitalB took no part in them');
   });
 
@@ -114,5 +115,31 @@ describe('AuditEvent search: newest first, reading only what it answers with', (
     const stranger = await server.as('bob', 'GET', `/fhir/AuditEvent/${String(oldest.id)}`);
     assert.equal(stranger.status, 404);
     assert.equal(stranger.body.resourceType, 'OperationOutcome');
+  });
+
+  it('stops a search that finds too little after about 50,000 events, and says so in an outcome entry', async () => {
+    // A stand-in for the ledger's audit trail (unit test): an endless trail of events the search does not match.
+    const { access } = server.medledger;
+    const real = access.auditTrail.bind(access);
+    let calls = 0;
+    access.auditTrail = async (caller, _query) => {
+      calls += 1;
+      const page = await real(caller, { pageSize: 1 });
+      return { events: page.events, bookmark: 'more' };
+    };
+    try {
+      const search = await server.as('alice', 'GET', '/fhir/AuditEvent?_id=ae-000000000000000000000000');
+      assert.equal(search.status, 200, search.text);
+      assert.equal(calls, 100, 'at most 100 ledger pages');
+      const entries = (search.body as Bundle).entry ?? [];
+      assert.deepEqual(
+        entries.map((entry) => [entry.resource.resourceType, (entry as { search?: { mode?: string } }).search?.mode]),
+        [['OperationOutcome', 'outcome']],
+      );
+      assert.equal(search.body.total, undefined);
+      assert.equal(nextLink(search.body as Bundle), undefined, 'no next link into what was not read');
+    } finally {
+      access.auditTrail = real;
+    }
   });
 });

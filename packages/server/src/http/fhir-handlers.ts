@@ -5,6 +5,7 @@ import { toFhirAuditEvent } from '../fhir/audit-event.js';
 import { clinicalDateOf, isRecordType, RECORD_TYPES } from '../fhir/resource-facts.js';
 import { scopeAllows } from '../auth/scopes.js';
 import { matchesPatient, matchesSearch, pagedBundle, parseSearch, searchBundle } from '../fhir/search.js';
+import type { SearchRequest } from '../fhir/search.js';
 import { validateFhirResource } from '../fhir/validation.js';
 import type { Medledger } from '../medledger.js';
 import type { Caller } from '../services/caller.js';
@@ -18,6 +19,8 @@ const DIRECTORY_TYPES = new Set(['Organization', 'Practitioner', 'PractitionerRo
 /** The contract's largest audit page, and how many pages one AuditEvent search reads at most (about 50,000 events). */
 const MAX_AUDIT_PAGE = 500;
 const MAX_AUDIT_PAGES = 100;
+const AUDIT_SEARCH_CAPPED =
+  'this search stopped after reading about 50,000 audit events: older events were not read; narrow it with patient or _lastUpdated';
 
 /** Every resource type the API serves (the CapabilityStatement lists the same). */
 export function isSupportedType(type: string): boolean {
@@ -58,7 +61,8 @@ export class FhirHandlers {
     if (type === 'Patient') return this.medledger.patients.read(caller, id);
     if (type === 'Consent') return this.medledger.consents.read(caller, id);
     if (type === 'AuditEvent') {
-      const [found] = (await this.newestAuditEvents(caller, undefined, (event) => event.id === id, 1)).matches;
+      const byId = (event: Json): boolean => event.id === id;
+      const [found] = (await this.newestAuditEvents(caller, undefined, byId, 1, MAX_AUDIT_PAGE)).matches;
       if (found === undefined) throw notFound(type, id);
       return found;
     }
@@ -84,21 +88,7 @@ export class FhirHandlers {
         .map(toFhirConsent)
         .filter((c) => search.ids === undefined || search.ids.includes(String(c.id)));
     } else if (type === 'AuditEvent') {
-      // Newest first, reading only as far as this page and one event past it; `_count=0` asks for the total.
-      const wanted = search.count === 0 ? Infinity : search.offset + search.count + 1;
-      const accept = (event: Json): boolean => matchesSearch(search, event as FhirResource);
-      const found = await this.newestAuditEvents(caller, search.patientId, accept, wanted);
-      const page = found.matches.slice(search.offset, search.offset + search.count) as FhirResource[];
-      const total = found.complete ? found.matches.length : undefined;
-      return pagedBundle(
-        this.base,
-        path,
-        query,
-        page,
-        total,
-        search,
-        found.matches.length > search.offset + search.count,
-      );
+      return this.auditSearch(caller, search, query, path);
     } else if (DIRECTORY_TYPES.has(type)) {
       matches = this.directory(type).filter(
         (entry) => search.ids === undefined || search.ids.includes(String(entry.id)),
@@ -208,6 +198,21 @@ export class FhirHandlers {
     return type === 'Practitioner' ? staff.map(practitioner) : staff.map(practitionerRole);
   }
 
+  /** AuditEvents newest first, reading only as far as this page and one event past it; `_count=0` asks for the total. */
+  private async auditSearch(caller: Caller, search: SearchRequest, query: Query, path: string): Promise<Json> {
+    const wanted = search.count === 0 ? Infinity : search.offset + search.count + 1;
+    const accept = (event: Json): boolean => matchesSearch(search, event as FhirResource);
+    // A filter may match few events: read big pages from the start rather than growing to them.
+    const filtered = search.ids !== undefined || search.lastUpdated.length > 0;
+    const firstPage = filtered ? MAX_AUDIT_PAGE : wanted;
+    const found = await this.newestAuditEvents(caller, search.patientId, accept, wanted, firstPage);
+    const page = found.matches.slice(search.offset, search.offset + search.count) as FhirResource[];
+    const total = found.complete ? found.matches.length : undefined;
+    const more = found.matches.length > search.offset + search.count;
+    const bundle = pagedBundle(this.base, path, query, page, total, search, more);
+    return found.capped ? withOutcome(bundle, AUDIT_SEARCH_CAPPED) : bundle;
+  }
+
   /**
    * The caller's AuditEvents from the newest, until `wanted` of them pass `accept` or the trail ends (`complete`). Pages
    * start at the size wanted and double, so a short answer reads little and a sparse filter still gets through.
@@ -217,10 +222,11 @@ export class FhirHandlers {
     patientId: string | undefined,
     accept: (event: Json) => boolean,
     wanted: number,
-  ): Promise<{ matches: Json[]; complete: boolean }> {
+    firstPage: number,
+  ): Promise<{ matches: Json[]; complete: boolean; capped: boolean }> {
     const matches: Json[] = [];
     let bookmark: string | undefined;
-    let pageSize = Math.min(MAX_AUDIT_PAGE, Math.max(1, wanted));
+    let pageSize = Math.min(MAX_AUDIT_PAGE, Math.max(1, firstPage));
     for (let pages = 0; pages < MAX_AUDIT_PAGES; pages += 1) {
       const result = await this.medledger.access.auditTrail(caller, {
         ...(patientId === undefined ? {} : { patientId }),
@@ -230,14 +236,24 @@ export class FhirHandlers {
       for (const event of result.events) {
         const resource = toFhirAuditEvent(event, 'medledger');
         if (accept(resource)) matches.push(resource);
-        if (matches.length >= wanted) return { matches, complete: false };
+        if (matches.length >= wanted) return { matches, complete: false, capped: false };
       }
-      if (result.bookmark === '') return { matches, complete: true };
+      if (result.bookmark === '') return { matches, complete: true, capped: false };
       bookmark = result.bookmark;
       pageSize = Math.min(MAX_AUDIT_PAGE, pageSize * 2);
     }
-    return { matches, complete: false };
+    return { matches, complete: false, capped: true };
   }
+}
+
+/** A searchset with a warning for the client (FHIR: an entry whose search mode is `outcome`). */
+function withOutcome(bundle: Record<string, unknown>, diagnostics: string): Record<string, unknown> {
+  const entries = (bundle.entry as unknown[] | undefined) ?? [];
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'warning', code: 'too-costly', diagnostics }],
+  };
+  return { ...bundle, entry: [...entries, { resource: outcome, search: { mode: 'outcome' } }] };
 }
 
 function stripId(resource: FhirResource): FhirResource {

@@ -49,7 +49,7 @@ export function ConfirmAction(props: ConfirmActionProps): React.JSX.Element {
         color="red"
         variant={props.variant ?? 'light'}
         size="xs"
-        aria-label={props.about === undefined ? undefined : `${props.label} ${props.about}`}
+        aria-label={props.about === undefined ? undefined : `${props.label.replace(/…$/, '')} ${props.about}`}
         onClick={() => {
           setOpen(true);
         }}

@@ -151,6 +151,10 @@ export function Chart({
     [api, patientId, grantEnd],
   );
   const [endedEarly, setEndedEarly] = useState(false);
+  // A new grant replaces the notice about the one before it.
+  useEffect(() => {
+    if (grantEnd !== undefined) setEndedEarly(false);
+  }, [grantEnd]);
   // Only a refusal of this grant's own emergency read, not a chart still shown from before it.
   const refused = grantEnd !== undefined && state.data?.grantEnd === grantEnd && !state.data.shared;
   useEffect(() => {

@@ -43,8 +43,12 @@ describe('emergency grants on the patient\'s "Who can see my data" page', () => 
   });
 });
 
-// A stand-in for the HTTP client (unit test): it answers the revoke request with the given failure, or succeeds.
-function answering(failure?: Error): { post: (path: string) => Promise<never>; paths: string[] } {
+// A stand-in for the HTTP client (unit test): the revoke request fails as given (or succeeds), and the grant list
+// holds the given grants.
+function answering(
+  failure?: Error,
+  grants: EmergencyGrant[] = [],
+): { post: (path: string) => Promise<never>; get: () => Promise<never>; paths: string[] } {
   const paths: string[] = [];
   return {
     paths,
@@ -52,19 +56,31 @@ function answering(failure?: Error): { post: (path: string) => Promise<never>; p
       paths.push(path);
       return failure === undefined ? Promise.resolve(undefined as never) : Promise.reject(failure);
     },
+    get: () => Promise.resolve(grants as never),
   };
 }
 
 describe('ending an emergency grant', () => {
+  const now = Date.now();
+  const live = grant('eg-1', 0, {
+    startedAt: new Date(now - HOUR).toISOString(),
+    expiresAt: new Date(now + HOUR).toISOString(),
+  });
+  const expired = { ...live, expiresAt: new Date(now - 1000).toISOString() };
+
   it('asks the server to revoke that grant', async () => {
     const api = answering();
     await endEmergencyGrant(api, 'eg-1');
     expect(api.paths).toEqual(['/api/emergency-grants/eg-1/revoke']);
   });
 
-  it('takes "already ended" (409, it expired while the page was open) as done, and reports anything else', async () => {
-    await expect(endEmergencyGrant(answering(new ApiError(409, 'already ended')), 'eg-1')).resolves.toBeUndefined();
-    await expect(endEmergencyGrant(answering(new ApiError(403, 'not yours')), 'eg-1')).rejects.toThrow('not yours');
+  it('takes a 409 as done only when the grant has indeed ended, and reports anything else', async () => {
+    const conflict = new ApiError(409, 'conflict');
+    await expect(endEmergencyGrant(answering(conflict, [expired]), 'eg-1')).resolves.toBeUndefined();
+    await expect(endEmergencyGrant(answering(conflict, [live]), 'eg-1')).rejects.toThrow('conflict');
+    await expect(endEmergencyGrant(answering(new ApiError(403, 'not yours'), [expired]), 'eg-1')).rejects.toThrow(
+      'not yours',
+    );
     await expect(endEmergencyGrant(answering(new Error('offline')), 'eg-1')).rejects.toThrow('offline');
   });
 });

@@ -34,19 +34,22 @@ export function recentEmergencies(entries: readonly AccessLogEntry[], now: numbe
   return entries.filter((entry) => entry.kind === 'break-glass-start' && now - Date.parse(entry.when) < week);
 }
 
-export async function loadEmergencyGrants(api: ApiClient): Promise<EmergencyGrant[]> {
+export async function loadEmergencyGrants(api: Pick<ApiClient, 'get'>): Promise<EmergencyGrant[]> {
   return api.get<EmergencyGrant[]>('/api/emergency-grants');
 }
 
 /**
  * Ends a break-glass grant early. A grant that ended meanwhile (it expired while the page was open) answers 409: what
- * the patient asked for is already so, and the list shows it as ended once it reloads.
+ * the patient asked for is already so. A 409 for anything else (a conflict with a concurrent change) is reported: the
+ * grant list, read again, says which.
  */
-export async function endEmergencyGrant(api: Pick<ApiClient, 'post'>, grantId: string): Promise<void> {
+export async function endEmergencyGrant(api: Pick<ApiClient, 'post' | 'get'>, grantId: string): Promise<void> {
   try {
     await api.post(`/api/emergency-grants/${encodeURIComponent(grantId)}/revoke`, {});
   } catch (error: unknown) {
     if (!(error instanceof ApiError && error.status === 409)) throw error;
+    const grant = (await loadEmergencyGrants(api)).find((candidate) => candidate.id === grantId);
+    if (grant === undefined || isGrantInForce(grant, Date.now())) throw error;
   }
 }
 

@@ -145,6 +145,10 @@ describe('Keyboard-only grant and revoke in Chromium', { timeout: 5 * 60_000 }, 
     await tabTo(/^Revoke sharing with Dr\. Gregory House$/);
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Stop sharing?' }).waitFor();
+    // The dialog takes focus once its opening transition has run: wait for that (bounded), then check where it is.
+    await page
+      .waitForFunction(() => document.activeElement?.closest('[role="dialog"]') != null, undefined, { timeout: 5000 })
+      .catch(() => undefined);
     assert.equal((await focused(page)).inDialog, true, 'focus moved into the dialog');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });

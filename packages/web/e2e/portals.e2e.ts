@@ -511,10 +511,8 @@ describe('Medledger web portals in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.equal(download.suggestedFilename(), 'my-health-record.json');
 
     const heartRate = page.getByRole('listitem').filter({ hasText: 'Heart rate' });
-    await page
-      .locator('.mantine-Timeline-item', { hasText: 'Heart rate' })
-      .getByRole('button', { name: 'Erase…' })
-      .click();
+    // The button's accessible name names the record it erases: "Erase Heart rate …".
+    await page.getByRole('button', { name: /^Erase Heart rate/ }).click();
     await page.getByText(/permanently destroys this record/).waitFor();
     await a11y('patient: erase dialog');
     await page.getByRole('button', { name: 'Erase permanently' }).click();

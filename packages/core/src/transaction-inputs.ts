@@ -158,6 +158,9 @@ function registerRecordInput(input: JsonObject, what: string): RegisterRecordInp
   };
 }
 
+/** The most audit events one `GetAuditTrail` page holds (and `MigrateAuditIndexes` moves). */
+export const MAX_AUDIT_PAGE = 500;
+
 /** The most records one `RegisterRecords` transaction registers. */
 export const MAX_BATCH_RECORDS = 500;
 

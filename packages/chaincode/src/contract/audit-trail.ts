@@ -1,4 +1,4 @@
-import { DomainError, onlyKnownKeys, optionalString, parseJsonObject, PATTERNS } from '@medledger/core';
+import { DomainError, MAX_AUDIT_PAGE, onlyKnownKeys, optionalString, parseJsonObject, PATTERNS } from '@medledger/core';
 import type { AuditRecord } from '@medledger/core';
 import { callerPatientId, findAudit, KEYS } from './store.js';
 import type { AuditRef } from './store.js';
@@ -10,7 +10,6 @@ export interface AuditTrailQuery {
   readonly bookmark: string;
 }
 
-const MAX_PAGE = 500;
 const MAX_BOOKMARK = 256;
 /** The characters between the U+0000 separators of an audit key: object types, ids, MSP ids and ISO times. */
 const KEY_PART = /^[A-Za-z0-9.:-]*$/;
@@ -42,8 +41,8 @@ export function parseAuditTrailQuery(text: string): AuditTrailQuery {
 /** A page size of an audit transaction: an integer in 1..500, `fallback` when absent. */
 export function parsePageSize(value: unknown, fallback: number): number {
   const pageSize = value === undefined ? fallback : value;
-  if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) {
-    throw new DomainError('INVALID_ARGUMENT', `pageSize must be an integer in 1..${MAX_PAGE}`);
+  if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_AUDIT_PAGE) {
+    throw new DomainError('INVALID_ARGUMENT', `pageSize must be an integer in 1..${MAX_AUDIT_PAGE}`);
   }
   return pageSize;
 }

@@ -85,7 +85,8 @@ export interface SharedPatient {
 
 /**
  * The patients whose active consent names the calling clinician, their organisation or their organisation's clinicians
- * as recipients of a treatment permit, by patient id. Nothing else: no consent that does not name the caller is read.
+ * as recipients of a treatment permit, by patient id, unless one of the patient's consents refuses the caller outright.
+ * Nothing else: only the consents of patients who name the caller are read.
  */
 export async function listPatientsSharingWithMe(tx: Tx): Promise<SharedPatient[]> {
   if (tx.caller.role !== 'clinician')
@@ -96,10 +97,10 @@ export async function listPatientsSharingWithMe(tx: Tx): Promise<SharedPatient[]
   for (const reference of requester.references) {
     for (const { value } of await tx.list<SharedPatient>(KEYS.consentByRecipient, reference)) {
       if (shared.has(value.patientId) || refusing.has(value.patientId)) continue;
-      const consent = await tx.get<ConsentRecord>(tx.key(KEYS.consent, value.patientId, value.consentId));
-      if (!consent || !consentSharesForTreatment(consent, requester, tx.timeMs)) continue;
-      // Another of the patient's consents may object to this requester outright: then nothing is shared.
+      // The patient's consents, read once: the one indexed must share, and no other may object to the requester.
       const consents = await listConsents(tx, value.patientId);
+      const consent = consents.find((candidate) => candidate.id === value.consentId);
+      if (!consent || !consentSharesForTreatment(consent, requester, tx.timeMs)) continue;
       if (consents.some((other) => consentRefusesEverything(other, requester, tx.timeMs)))
         refusing.add(value.patientId);
       else shared.set(value.patientId, value);

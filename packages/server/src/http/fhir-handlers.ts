@@ -1,4 +1,4 @@
-import { DomainError, toFhirConsent } from '@medledger/core';
+import { DomainError, MAX_AUDIT_PAGE, toFhirConsent } from '@medledger/core';
 import type { FhirResource } from '@medledger/vault';
 import { organizations, practitioner, practitionerRole } from '../fhir/directory.js';
 import { toFhirAuditEvent } from '../fhir/audit-event.js';
@@ -16,8 +16,7 @@ type Json = Record<string, unknown>;
 type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 const DIRECTORY_TYPES = new Set(['Organization', 'Practitioner', 'PractitionerRole']);
-/** The contract's largest audit page, and how many pages one AuditEvent search reads at most (about 50,000 events). */
-const MAX_AUDIT_PAGE = 500;
+/** How many of the contract's largest audit pages one AuditEvent search reads at most (about 50,000 events). */
 const MAX_AUDIT_PAGES = 100;
 const AUDIT_SEARCH_CAPPED =
   'this search stopped after reading about 50,000 audit events: older events were not read; narrow it with patient or _lastUpdated';

@@ -150,18 +150,16 @@ export function Chart({
     async () => ({ ...(await loadChart(api, patientId, grantEnd !== undefined)), grantEnd }),
     [api, patientId, grantEnd],
   );
-  const [endedEarly, setEndedEarly] = useState(false);
-  // A new grant replaces the notice about the one before it.
-  useEffect(() => {
-    if (grantEnd !== undefined) setEndedEarly(false);
-  }, [grantEnd]);
   // Only a refusal of this grant's own emergency read, not a chart still shown from before it.
   const refused = grantEnd !== undefined && state.data?.grantEnd === grantEnd && !state.data.shared;
+  const [refusedGrant, setRefusedGrant] = useState<number | undefined>(undefined);
   useEffect(() => {
     if (!refused) return;
-    setEndedEarly(true);
+    setRefusedGrant(grantEnd);
     onEmergencyEnded();
-  }, [refused, onEmergencyEnded]);
+  }, [refused, grantEnd, onEmergencyEnded]);
+  // The portal forgets a refused grant, and a new grant replaces it: the notice lasts until then.
+  const endedEarly = refusedGrant !== undefined && emergencyUntil === undefined;
   return (
     <Stack>
       <Group justify="space-between">
@@ -174,7 +172,7 @@ export function Chart({
           </Badge>
         )}
       </Group>
-      {endedEarly && !emergency && (
+      {endedEarly && (
         <Alert color="orange" title="Emergency access has ended" data-testid="emergency-ended">
           The server refused the emergency read: the patient ended your emergency access, or it expired. What you saw
           under it is in the patient's access log and is reviewed by their hospital's privacy officer.
